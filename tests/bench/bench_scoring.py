@@ -25,8 +25,15 @@ ACTIVITIES_PER_LEAD = 5
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 TARGET = 20_000.0
 
-KINDS = ["demo_request", "pricing_page_view", "email_open", "webinar_attended",
-         "case_study_download", "careers_page_view", "content_download"]
+KINDS = [
+    "demo_request",
+    "pricing_page_view",
+    "email_open",
+    "webinar_attended",
+    "case_study_download",
+    "careers_page_view",
+    "content_download",
+]
 COUNTRIES = ["US", "CA", "GB", "DE", "FR", "IN", "BR", ""]
 INDUSTRIES = ["software", "saas", "fintech", "retail", "manufacturing", "healthcare", ""]
 TITLES = ["VP of Sales", "Head of Growth", "Engineer", "Student", "CTO", "Analyst", ""]
@@ -37,41 +44,84 @@ def rules() -> ScoringRules:
     fit: list[dict[str, Any]] = [
         {"label": "ICP size", "field": "employees", "between": [50, 1000], "points": 20},
         {"label": "Enterprise", "field": "employees", "between": [1001, 1e6], "points": 10},
-        {"label": "Industry", "field": "industry", "in": ["software", "saas", "fintech"],
-         "points": 15},
-        {"label": "Title", "field": "title", "matches": r"\b(vp|head of|cto|chief)\b",
-         "points": 20},
+        {
+            "label": "Industry",
+            "field": "industry",
+            "in": ["software", "saas", "fintech"],
+            "points": 15,
+        },
+        {
+            "label": "Title",
+            "field": "title",
+            "matches": r"\b(vp|head of|cto|chief)\b",
+            "points": 20,
+        },
         {"label": "CRM", "field": "tech", "in": ["salesforce", "hubspot"], "points": 10},
         {"label": "Personal email", "field": "email", "contains": "@gmail.", "points": -15},
         {"label": "No company", "field": "company", "present": False, "points": -10},
         {"label": "US", "field": "country", "equals": "US", "points": 5},
     ]
     intent: list[dict[str, Any]] = [
-        {"label": "Demo", "activity": "demo_request", "points": 40, "within_days": 90,
-         "half_life_days": 30},
-        {"label": "Pricing", "activity": "pricing_page_view", "points": 10,
-         "per_occurrence": True, "cap": 30, "within_days": 30},
+        {
+            "label": "Demo",
+            "activity": "demo_request",
+            "points": 40,
+            "within_days": 90,
+            "half_life_days": 30,
+        },
+        {
+            "label": "Pricing",
+            "activity": "pricing_page_view",
+            "points": 10,
+            "per_occurrence": True,
+            "cap": 30,
+            "within_days": 30,
+        },
         {"label": "Emails", "activity": "email_open", "min_count": 3, "points": 15},
         {"label": "Webinar", "activity": "webinar_attended", "points": 20, "half_life_days": 45},
-        {"label": "Case study", "activity": ["case_study_download", "content_download"],
-         "points": 20, "within_days": 60},
+        {
+            "label": "Case study",
+            "activity": ["case_study_download", "content_download"],
+            "points": 20,
+            "within_days": 60,
+        },
         {"label": "Careers", "activity": "careers_page_view", "points": -10},
-        {"label": "Any content", "activity": "content_download", "points": 5,
-         "per_occurrence": True, "cap": 15, "half_life_days": 20},
-        {"label": "Recent pricing", "activity": "pricing_page_view", "points": 10,
-         "within_days": 3},
+        {
+            "label": "Any content",
+            "activity": "content_download",
+            "points": 5,
+            "per_occurrence": True,
+            "cap": 15,
+            "half_life_days": 20,
+        },
+        {
+            "label": "Recent pricing",
+            "activity": "pricing_page_view",
+            "points": 10,
+            "within_days": 3,
+        },
         {"label": "Engaged", "activity": KINDS[:5], "min_count": 4, "points": 10},
         {"label": "Source", "field": "source", "in": ["webinar", "event"], "points": 5},
     ]
     disqualify: list[dict[str, Any]] = [
-        {"label": "Region", "field": "country", "not_in": ["US", "CA", "GB", "DE", "FR"],
-         "points": -50, "block": True},
+        {
+            "label": "Region",
+            "field": "country",
+            "not_in": ["US", "CA", "GB", "DE", "FR"],
+            "points": -50,
+            "block": True,
+        },
         {"label": "Student", "field": "title", "contains": "student", "points": -30},
     ]
     assert len(fit) + len(intent) + len(disqualify) == 20
     return ScoringRules.model_validate(
-        {"version": "bench", "fit": fit, "intent": intent, "disqualify": disqualify,
-         "limits": {"fit_max": 100, "intent_max": 100}}
+        {
+            "version": "bench",
+            "fit": fit,
+            "intent": intent,
+            "disqualify": disqualify,
+            "limits": {"fit_max": 100, "intent_max": 100},
+        }
     )
 
 
@@ -115,8 +165,9 @@ def _write_files(folder: Path, data: list[tuple[dict[str, Any], list[Activity]]]
     act_lines = ["lead_id,kind,occurred_at"]
     for lead, acts in data:
         lead_lines.append(",".join(lead[c] for c in columns))
-        act_lines.extend(f"{lead['external_id']},{a.kind},{a.occurred_at.isoformat()}"
-                         for a in acts)
+        act_lines.extend(
+            f"{lead['external_id']},{a.kind},{a.occurred_at.isoformat()}" for a in acts
+        )
     (folder / "leads.csv").write_text("\n".join(lead_lines) + "\n")
     (folder / "activities.csv").write_text("\n".join(act_lines) + "\n")
     return LeadInputs(folder / "leads.csv", folder / "activities.csv", NOW)
@@ -136,6 +187,7 @@ def run() -> list[Result]:
     shape = {"leads": LEADS, "rules": 20, "activities_per_lead": ACTIVITIES_PER_LEAD}
     return [
         Result("scoring: engine, one core", engine_rate, "leads/s", TARGET, details=shape),
-        Result("scoring: `handoff score --format json` from CSV", cli_rate, "leads/s",
-               details=shape),
+        Result(
+            "scoring: `handoff score --format json` from CSV", cli_rate, "leads/s", details=shape
+        ),
     ]

@@ -25,7 +25,8 @@ from tests.bench.common import Result  # noqa: E402
 
 def _load(path: Path) -> object:
     spec = importlib.util.spec_from_file_location(f"bench_{path.stem}", path)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -45,8 +46,11 @@ def main() -> int:
     print(_table(results))
     report = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "processor": platform.machine()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": platform.machine(),
+        },
         "results": [result.to_dict() for result in results],
     }
     args.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -61,8 +65,10 @@ def _table(results: list[Result]) -> str:
         rows.append((r.name, f"{r.value:,.1f}", r.unit, target, r.verdict()))
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     return "\n".join(
-        "  ".join(cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        "  ".join(
+            cell.ljust(w) if i in (0, 2, 3) else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
         for row in rows
     )
 
