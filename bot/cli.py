@@ -14,8 +14,13 @@ from pathlib import Path
 
 from bot import demo
 from bot.config import ConfigError, load_config
+from bot.importcmd import ImportOptions, run_import
+from bot.intake import Context
 from bot.leadfiles import FileProblem, parse_instant
+from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
+from bot.server import database_command, serve
+from bot.settings import Settings
 
 
 def _instant(text: str) -> datetime:
@@ -54,6 +59,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     dm = commands.add_parser("demo", help="score and explain the example leads")
     _config_option(dm)
+
+    serve = commands.add_parser("serve", help="run the HTTP app (intake API, health)")
+    _config_option(serve)
+    serve.add_argument("--host", help="address to listen on (default: $HOST, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: $PORT, else 8080; 0 picks one)")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply pending migrations ($DATABASE_URL)")
+    db_commands.add_parser("current", help="show the database's migration revision")
+
+    imp = commands.add_parser("import", help="take in leads from a CSV or JSON Lines file")
+    _config_option(imp)
+    imp.add_argument("file", type=Path, metavar="FILE", help="leads, CSV or JSON Lines")
+    imp.add_argument(
+        "--activities",
+        type=Path,
+        metavar="FILE",
+        help="activities, CSV or JSON Lines: lead_id, kind, occurred_at[, id]",
+    )
+    imp.add_argument(
+        "--source-system",
+        default="csv",
+        metavar="NAME",
+        help="where these leads come from (part of a lead's identity; default: csv)",
+    )
+    imp.add_argument(
+        "--id-column",
+        default="external_id",
+        metavar="NAME",
+        help="the leads' id column (default: external_id)",
+    )
+    imp.add_argument(
+        "--dry-run", action="store_true", help="score and route everything, then save nothing"
+    )
     return parser
 
 
@@ -119,6 +159,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "demo":
         return demo.run(args.config)
+    if args.command in ("serve", "db", "import"):
+        return _service_command(args)
     rules = load_config(args.config).scoring
     now = args.now or datetime.now(UTC)
     inputs = LeadInputs(args.leads, args.activities, now, args.id_column)
@@ -127,6 +169,27 @@ def _dispatch(args: argparse.Namespace) -> int:
     return run_backtest(
         rules, inputs, outcome_column=args.outcome_column, fmt=args.format, out=sys.stdout
     )
+
+
+def _service_command(args: argparse.Namespace) -> int:
+    settings = Settings()
+    if args.command == "db":
+        return database_command(args.db_command, settings)
+    config = load_config(args.config)
+    rules, team = config.scoring, config.team
+    if args.command == "serve":
+        return serve(settings, rules=rules, team=team, host=args.host, port=args.port)
+    engine, _ = open_database(settings.database_url)
+    sync_team(engine=engine, team=team)
+    options = ImportOptions(
+        leads=args.file,
+        activities=args.activities,
+        source_system=args.source_system,
+        id_column=args.id_column,
+        dry_run=args.dry_run,
+    )
+    context = Context(rules=rules, team=team, now=datetime.now(UTC))
+    return run_import(engine=engine, options=options, context=context)
 
 
 def entry() -> None:

@@ -12,8 +12,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.tomllines import dotted, index_lines, line_of
 from scoring.rules import ScoringRules
@@ -30,12 +31,70 @@ class ConfigError(Exception):
         self.problems = problems
 
 
-class HandoffConfig(BaseModel):
-    """The whole config file. Each command asks only for the sections it uses."""
+SLACK_USER_ID = r"^[UW][A-Z0-9]{2,}$"
 
+
+class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+
+class RepConfig(_Section):
+    """One sales rep, as listed under [[team.reps]]."""
+
+    slack_id: str = Field(pattern=SLACK_USER_ID)
+    name: str = Field(min_length=1)
+    email: str | None = None
+    manager: str | None = Field(default=None, pattern=SLACK_USER_ID)
+    timezone: str | None = None
+    territories: list[str] = []
+    capacity: int | None = Field(default=None, ge=1)
+    active: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _zone(value)
+
+
+class TeamConfig(_Section):
+    """The sales team: where cards go, who gets leads, whose manager hears of a breach."""
+
+    timezone: str = "UTC"
+    channel: str = Field(min_length=1)
+    digest_channel: str | None = None
+    territory_field: str = Field(default="country", min_length=1)
+    reps: list[RepConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+    @model_validator(mode="after")
+    def _unique_reps(self) -> TeamConfig:
+        seen: set[str] = set()
+        for rep in self.reps:
+            if rep.slack_id in seen:
+                raise ValueError(f"rep {rep.slack_id} is listed twice")
+            seen.add(rep.slack_id)
+        return self
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}: use an IANA name such as 'America/New_York'"
+        ) from None
+    return name
+
+
+class HandoffConfig(_Section):
+    """The whole config file. Each command asks only for the sections it uses."""
+
     scoring: ScoringRules | None = None
+    team: TeamConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +110,18 @@ class Config:
         if self.settings.scoring is None:
             raise ConfigError([f"{self.path}: this command needs a [scoring] section"])
         return self.settings.scoring
+
+    @property
+    def team(self) -> TeamConfig:
+        """Gets the [team] section, or fails with a message saying it is needed."""
+        if self.settings.team is None:
+            raise ConfigError(
+                [
+                    f"{self.path}: this command needs a [team] section (the channel for lead "
+                    "cards and the [[team.reps]]; see handoff.example.toml)"
+                ]
+            )
+        return self.settings.team
 
 
 def find_config(explicit: str | os.PathLike[str] | None = None) -> Path:

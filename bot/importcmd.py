@@ -1,0 +1,128 @@
+"""`handoff import FILE.csv`: bulk intake through the same code path as the API."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.intake import Context, ingest_lead
+from bot.intake_models import LeadIn, field_errors
+from bot.leadfiles import LeadRow, RowError, read_activities, read_leads
+from bot.progress import Progress
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What to import and how."""
+
+    leads: Path
+    activities: Path | None
+    source_system: str
+    id_column: str = "external_id"
+    dry_run: bool = False
+
+
+def _activities_by_lead(
+    path: Path | None, errors: list[RowError]
+) -> dict[str, list[dict[str, Any]]]:
+    by_lead: dict[str, list[dict[str, Any]]] = {}
+    if path is None:
+        return by_lead
+    for row in read_activities(path):
+        if isinstance(row, RowError):
+            errors.append(row)
+            continue
+        by_lead.setdefault(row.lead_id, []).append(
+            {
+                "id": row.external_id,
+                "kind": row.activity.kind,
+                "occurred_at": row.activity.occurred_at,
+                "properties": row.properties,
+            }
+        )
+    return by_lead
+
+
+def _lead_in(row: LeadRow, options: ImportOptions, activities: list[dict[str, Any]]) -> LeadIn:
+    fields = {k: v for k, v in row.fields.items() if k != options.id_column}
+    return LeadIn.model_validate(
+        {
+            **fields,
+            "source_system": options.source_system,
+            "external_id": row.external_id,
+            "activities": [*[_inline(a) for a in row.activities], *activities],
+        }
+    )
+
+
+def _inline(activity: Any) -> dict[str, Any]:
+    return {"kind": activity.kind, "occurred_at": activity.occurred_at}
+
+
+def _count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def run_import(*, engine: Engine, options: ImportOptions, context: Context) -> int:
+    """Imports a lead file; prints bad rows and a summary; gets the exit code."""
+    errors: list[RowError] = []
+    activities = _activities_by_lead(options.activities, errors)
+    counts: Counter[str] = Counter()
+    with Session(engine) as session, Progress("Importing", total=_count_rows(options.leads)) as bar:
+        for row in read_leads(options.leads, id_column=options.id_column):
+            bar.advance()
+            if isinstance(row, RowError):
+                errors.append(row)
+                continue
+            try:
+                lead_in = _lead_in(row, options, activities.pop(row.external_id, []))
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{e['field']}: {e['message']}" for e in field_errors(exc.errors())
+                )
+                errors.append(RowError(options.leads, row.line, problems))
+                continue
+            outcome = ingest_lead(session=session, lead_in=lead_in, context=context)
+            counts["created" if outcome.created else "updated"] += 1
+            counts["handed off"] += outcome.handed_off
+            counts["unassigned"] += outcome.handed_off and outcome.rep is None
+            if not options.dry_run and sum(counts[k] for k in ("created", "updated")) % BATCH == 0:
+                session.commit()
+        if options.dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    for error in errors:
+        print(error, file=sys.stderr)
+    _summary(counts, errors, activities, options)
+    return 1 if errors else 0
+
+
+def _summary(
+    counts: Counter[str], errors: list[RowError], unmatched: dict[str, Any], options: ImportOptions
+) -> None:
+    if unmatched:
+        first = next(iter(unmatched))
+        print(
+            f"warning: {options.activities}: activities of {len(unmatched)} lead id(s) not in "
+            f"{options.leads} were not imported (first: {first!r})",
+            file=sys.stderr,
+        )
+    verb = "Would import" if options.dry_run else "Imported"
+    unassigned = f" ({counts['unassigned']} unassigned)" if counts["unassigned"] else ""
+    print(
+        f"{verb} {options.leads}: {counts['created']} created, {counts['updated']} updated, "
+        f"{counts['handed off']} handed off{unassigned}, {len(errors)} skipped"
+        + (" (dry run: nothing was saved)" if options.dry_run else ""),
+        file=sys.stderr,
+    )

@@ -1,0 +1,92 @@
+"""Rules, a team and intake contexts shared by the store, bot and e2e tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import TeamConfig
+from bot.intake import Context
+from scoring import ScoringRules
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+
+RULES_TOML = """\
+[scoring]
+version = "test-rules"
+[scoring.tiers]
+mql = 40
+sql = 70
+high_priority = 90
+[[scoring.fit]]
+label = "Company size matches ICP"
+field = "employees"
+between = [50, 1000]
+points = 30
+[[scoring.intent]]
+label = "Requested a demo"
+activity = "demo_request"
+points = 40
+[[scoring.intent]]
+label = "Viewed pricing"
+activity = "pricing_page_view"
+points = 15
+per_occurrence = true
+cap = 30
+[[scoring.disqualify]]
+label = "Non-serviceable region"
+field = "country"
+not_in = ["US", "CA", "GB"]
+block = true
+"""
+
+TEAM_TOML = """\
+[team]
+timezone = "America/New_York"
+channel = "C0LEADS"
+[[team.reps]]
+slack_id = "U0ALICE"
+name = "Alice"
+manager = "U0DANA"
+territories = ["US"]
+[[team.reps]]
+slack_id = "U0BEN"
+name = "Ben"
+manager = "U0DANA"
+territories = ["GB"]
+capacity = 2
+[[team.reps]]
+slack_id = "U0CHLOE"
+name = "Chloe"
+manager = "U0DANA"
+"""
+
+
+def rules() -> ScoringRules:
+    """Gets the test rules: 30 fit for size, 40 for a demo, 15 a pricing view (max 30)."""
+    import tomllib
+
+    return ScoringRules.model_validate(tomllib.loads(RULES_TOML)["scoring"])
+
+
+def team(**changes: Any) -> TeamConfig:
+    """Gets the test team (Alice: US, Ben: GB with capacity 2, Chloe: anywhere)."""
+    import tomllib
+
+    data = tomllib.loads(TEAM_TOML)["team"]
+    return TeamConfig.model_validate({**data, **changes})
+
+
+def context(now: datetime = NOW, **team_changes: Any) -> Context:
+    """Gets an intake context with the test rules and team."""
+    return Context(rules=rules(), team=team(**team_changes), now=now)
+
+
+def lead_body(external_id: str, **fields: Any) -> dict[str, Any]:
+    """Gets a lead as posted to /api/leads (source system "web")."""
+    return {"source_system": "web", "external_id": external_id, **fields}
+
+
+def demo(event_id: str = "e-demo", when: str = "2026-11-20T10:00:00Z") -> dict[str, Any]:
+    """Gets a demo-request activity."""
+    return {"id": event_id, "kind": "demo_request", "occurred_at": when}

@@ -1,0 +1,145 @@
+"""The database layer on SQLite and PostgreSQL: migrations, types, locking."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import Session, SQLModel
+
+from store.db import make_engine
+from store.migrate import current_revision, head_revision, upgrade
+from store.models import Handoff, Lead, ScoreSnapshot
+from tests.conftest import REPO
+
+
+def test_migrations_build_exactly_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_upgrade_twice_is_a_no_op(engine: Engine) -> None:
+    assert upgrade(engine) == head_revision()
+
+
+def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
+    local = datetime.fromisoformat("2026-11-20T10:00:00-05:00")
+    with Session(engine) as session:
+        session.add(Lead(source_system="s", external_id="1", created_at=local, updated_at=local))
+        session.commit()
+    with Session(engine) as session:
+        lead = session.scalars(select(Lead)).one()
+        assert lead.created_at == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+        assert lead.created_at.tzinfo is UTC
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(Lead(source_system="s", external_id="1", created_at=datetime(2026, 1, 1)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            session.commit()
+
+
+def _lead_with_snapshot(session: Session) -> tuple[Lead, ScoreSnapshot]:
+    lead = Lead(source_system="s", external_id="1")
+    session.add(lead)
+    session.flush()
+    assert lead.id is not None
+    snapshot = ScoreSnapshot(lead_id=lead.id, fit=1, intent=1, total=2, tier="mql", routable=True,
+                             rules_version="v", computed_at=datetime.now(UTC))
+    session.add(snapshot)
+    session.flush()
+    return lead, snapshot
+
+
+def test_at_most_one_pending_handoff_per_lead(engine: Engine) -> None:
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        lead, snapshot = _lead_with_snapshot(session)
+        for status in ("accepted", "pending"):
+            session.add(Handoff(lead_id=lead.id, snapshot_id=snapshot.id, tier="mql",
+                                status=status, created_at=now))
+        session.commit()
+        session.add(Handoff(lead_id=lead.id, snapshot_id=snapshot.id, tier="mql",
+                            status="pending", created_at=now))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_foreign_keys_are_enforced(engine: Engine) -> None:
+    with Session(engine) as session:
+        session.add(ScoreSnapshot(lead_id=999, fit=1, intent=1, total=2, tier="mql",
+                                  routable=True, rules_version="v", computed_at=datetime.now(UTC)))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_sqlite_is_in_wal_mode_with_a_busy_timeout(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def test_plain_postgresql_url_uses_psycopg3() -> None:
+    engine = make_engine("postgresql://user@127.0.0.1:1/db")
+    assert engine.dialect.driver == "psycopg"
+
+
+WRITER = """
+import sys
+from datetime import UTC, datetime
+from sqlmodel import Session
+from bot.intake import ingest_lead
+from bot.intake_models import LeadIn
+from bot.runtime import sync_team
+from store.db import make_engine
+from tests.helpers import context
+
+engine = make_engine(sys.argv[1])
+ctx = context()
+sync_team(engine=engine, team=ctx.team)
+for i in range(int(sys.argv[3])):
+    with Session(engine) as session:
+        body = {"source_system": "web", "external_id": f"{sys.argv[2]}-{i}", "employees": 100,
+                "country": "US", "activities": [{"id": "d", "kind": "demo_request",
+                "occurred_at": "2026-11-20T10:00:00Z"}]}
+        ingest_lead(session=session, lead_in=LeadIn.model_validate(body), context=ctx)
+        session.commit()
+"""
+
+
+def test_two_processes_write_one_sqlite_file_without_locking_errors(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    writers = [
+        subprocess.Popen([sys.executable, script, url, name, "150"], cwd=REPO, env=env,
+                         stderr=subprocess.PIPE, text=True)
+        for name in ("a", "b")
+    ]
+    try:
+        errors = [writer.communicate(timeout=120)[1] for writer in writers]
+    finally:
+        for writer in writers:
+            writer.kill()
+            writer.wait()
+    assert [w.returncode for w in writers] == [0, 0], errors
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 300
+        assert session.scalar(select(func.count()).select_from(Handoff)) == 300
+        assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
