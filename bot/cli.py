@@ -179,8 +179,6 @@ def _service_command(args: argparse.Namespace) -> int:
     rules, team = config.scoring, config.team
     if args.command == "serve":
         return serve(settings, rules=rules, team=team, host=args.host, port=args.port)
-    engine, _ = open_database(settings.database_url)
-    sync_team(engine=engine, team=team)
     options = ImportOptions(
         leads=args.file,
         activities=args.activities,
@@ -188,8 +186,13 @@ def _service_command(args: argparse.Namespace) -> int:
         id_column=args.id_column,
         dry_run=args.dry_run,
     )
-    context = Context(rules=rules, team=team, now=datetime.now(UTC))
-    return run_import(engine=engine, options=options, context=context)
+    engine, _ = open_database(settings.database_url)
+    try:
+        sync_team(engine=engine, team=team)
+        context = Context(rules=rules, team=team, now=datetime.now(UTC))
+        return run_import(engine=engine, options=options, context=context)
+    finally:
+        engine.dispose()
 
 
 def entry() -> None:

@@ -14,7 +14,7 @@ from bot.runtime import open_database, sync_team
 from bot.settings import Settings
 from scoring import ScoringRules
 from store.db import make_engine
-from store.migrate import current_revision, head_revision
+from store.migrate import current_revision, head_revision, upgrade
 
 
 def shown_url(url: str) -> str:
@@ -25,12 +25,13 @@ def shown_url(url: str) -> str:
 def database_command(action: str, settings: Settings) -> int:
     """Runs `handoff db upgrade` or `handoff db current`."""
     where = shown_url(settings.database_url)
+    engine = make_engine(settings.database_url)
     try:
         if action == "upgrade":
-            _, revision = open_database(settings.database_url)
+            revision = upgrade(engine)
             print(f"{where}: at revision {revision} (newest: {head_revision()})")
             return 0
-        revision = current_revision(make_engine(settings.database_url))
+        revision = current_revision(engine)
     except OperationalError as exc:
         print(f"{where}: cannot reach the database: {exc.orig}", file=sys.stderr)
         print(
@@ -38,6 +39,8 @@ def database_command(action: str, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    finally:
+        engine.dispose()
     state = "up to date" if revision == head_revision() else "run `handoff db upgrade`"
     print(f"{where}: at revision {revision or '(empty)'}; newest is {head_revision()} ({state})")
     return 0
@@ -75,11 +78,14 @@ def serve(
         f"rules {rules.version}; {len(reps)} rep(s); cards to {team.channel}",
         flush=True,
     )
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=settings.port if port is None else port,
-        log_level="info",
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=host or settings.host,
+            port=settings.port if port is None else port,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        engine.dispose()
     return 0

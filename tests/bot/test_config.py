@@ -68,7 +68,7 @@ def test_every_problem_named_with_file_line_and_key(tmp_path: Path) -> None:
         "string as a number (got 'lots')",
         f"{where}:26: scoring.disqualify[0]: a disqualify rule needs negative points, "
         "block = true, or both",
-        f"{where}:31: colours: unknown key (known keys here: scoring)",
+        f"{where}:31: colours: unknown key (known keys here: scoring, team)",
     ]
 
 
@@ -154,3 +154,48 @@ def test_line_index_handles_nested_arrays_and_dotted_keys() -> None:
     assert line_of(lines, ("a", "b", 0, "missing", 3)) == 3
     assert line_of(lines, ("nowhere",)) is None
     assert dotted(("scoring", "fit", 2, "between")) == "scoring.fit[2].between"
+
+
+TEAM_PROBLEMS = """\
+[team]
+timezone = "Mars/Olympus"
+channel = "#leads"
+[[team.reps]]
+slack_id = "alice"
+name = "Alice"
+[[team.reps]]
+slack_id = "U0BEN"
+name = "Ben"
+capacity = 0
+[[team.reps]]
+slack_id = "U0BEN"
+name = "Ben again"
+"""
+
+
+def test_team_problems_are_named(tmp_path: Path) -> None:
+    problems = problems_of(tmp_path, TEAM_PROBLEMS)
+    where = str(tmp_path / "handoff.toml")
+    assert problems[0] == (
+        f"{where}:2: team.timezone: unknown time zone 'Mars/Olympus': use an IANA name such "
+        "as 'America/New_York'"
+    )
+    assert problems[1].startswith(f"{where}:5: team.reps[0].slack_id: String should match pattern")
+    assert problems[2].startswith(f"{where}:10: team.reps[1].capacity: Input should be greater")
+
+
+def test_duplicate_reps_are_refused(tmp_path: Path) -> None:
+    text = TEAM_PROBLEMS.replace("Mars/Olympus", "UTC").replace('"alice"', '"U0ALICE"')
+    text = text.replace("capacity = 0", "capacity = 3")
+    assert problems_of(tmp_path, text) == [
+        f"{tmp_path / 'handoff.toml'}:1: team: rep U0BEN is listed twice"
+    ]
+
+
+def test_team_section_required_only_when_used(tmp_path: Path) -> None:
+    path = tmp_path / "h.toml"
+    path.write_text('[scoring]\nversion = "v"\n')
+    config = load_config(path)
+    assert config.scoring.version == "v"
+    with pytest.raises(ConfigError, match=r"needs a \[team\] section"):
+        _ = config.team

@@ -55,8 +55,16 @@ def _lead_with_snapshot(session: Session) -> tuple[Lead, ScoreSnapshot]:
     session.add(lead)
     session.flush()
     assert lead.id is not None
-    snapshot = ScoreSnapshot(lead_id=lead.id, fit=1, intent=1, total=2, tier="mql", routable=True,
-                             rules_version="v", computed_at=datetime.now(UTC))
+    snapshot = ScoreSnapshot(
+        lead_id=lead.id,
+        fit=1,
+        intent=1,
+        total=2,
+        tier="mql",
+        routable=True,
+        rules_version="v",
+        computed_at=datetime.now(UTC),
+    )
     session.add(snapshot)
     session.flush()
     return lead, snapshot
@@ -67,19 +75,43 @@ def test_at_most_one_pending_handoff_per_lead(engine: Engine) -> None:
     with Session(engine) as session:
         lead, snapshot = _lead_with_snapshot(session)
         for status in ("accepted", "pending"):
-            session.add(Handoff(lead_id=lead.id, snapshot_id=snapshot.id, tier="mql",
-                                status=status, created_at=now))
+            session.add(
+                Handoff(
+                    lead_id=lead.id,
+                    snapshot_id=snapshot.id,
+                    tier="mql",
+                    status=status,
+                    created_at=now,
+                )
+            )
         session.commit()
-        session.add(Handoff(lead_id=lead.id, snapshot_id=snapshot.id, tier="mql",
-                            status="pending", created_at=now))
+        session.add(
+            Handoff(
+                lead_id=lead.id,
+                snapshot_id=snapshot.id,
+                tier="mql",
+                status="pending",
+                created_at=now,
+            )
+        )
         with pytest.raises(IntegrityError):
             session.commit()
 
 
 def test_foreign_keys_are_enforced(engine: Engine) -> None:
     with Session(engine) as session:
-        session.add(ScoreSnapshot(lead_id=999, fit=1, intent=1, total=2, tier="mql",
-                                  routable=True, rules_version="v", computed_at=datetime.now(UTC)))
+        session.add(
+            ScoreSnapshot(
+                lead_id=999,
+                fit=1,
+                intent=1,
+                total=2,
+                tier="mql",
+                routable=True,
+                rules_version="v",
+                computed_at=datetime.now(UTC),
+            )
+        )
         with pytest.raises(IntegrityError):
             session.commit()
 
@@ -128,8 +160,13 @@ def test_two_processes_write_one_sqlite_file_without_locking_errors(tmp_path: Pa
     script.write_text(WRITER)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     writers = [
-        subprocess.Popen([sys.executable, script, url, name, "150"], cwd=REPO, env=env,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, script, url, name, "150"],
+            cwd=REPO,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for name in ("a", "b")
     ]
     try:

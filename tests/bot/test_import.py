@@ -1,0 +1,92 @@
+"""`handoff import`: bulk intake with a summary, bad rows reported, good rows kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from bot.cli import main
+from store.db import make_engine
+from store.models import Activity, Handoff, Lead
+from tests.helpers import RULES_TOML, TEAM_TOML
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    (tmp_path / "leads.csv").write_text(
+        "external_id,first_name,employees,country,plan\n"
+        "A,Ann,100,US,pro\n"
+        "B,Bob,lots,US,\n"  # line 3: employees is not a number
+        "C,Cat,100,GB,\n"
+        ",Nobody,5,US,\n"  # line 5: no id
+        "D,Dan,10,US,\n"
+    )
+    (tmp_path / "activities.csv").write_text(
+        "lead_id,kind,occurred_at,id\n"
+        "A,demo_request,2026-11-19T10:00:00Z,e1\n"
+        "C,demo_request,2026-11-19T11:00:00Z,e2\n"
+        "C,pricing_page_view,2026-11-19T11:05:00Z,\n"
+        "D,demo_request,not a date,e4\n"  # line 5
+    )
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def counts(database_url: str) -> tuple[int, int, int]:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        result = tuple(
+            session.scalar(select(func.count()).select_from(t)) or 0
+            for t in (Lead, Activity, Handoff)
+        )
+    engine.dispose()
+    return result  # type: ignore[return-value]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    code = main(list(argv))
+    return code, capsys.readouterr().err
+
+
+def test_import_keeps_good_rows_and_reports_bad_ones(
+    workdir: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = run(capsys, "import", "leads.csv", "--activities", "activities.csv")
+    assert code == 1
+    assert "leads.csv:3: employees: Input should be a valid integer" in err
+    assert "leads.csv:5: no value for `external_id`, the lead's id" in err
+    assert "activities.csv:5: `occurred_at` 'not a date' is not an ISO 8601 date-time" in err
+    assert err.rstrip().endswith(
+        "Imported leads.csv: 3 created, 0 updated, 2 handed off, 3 skipped"
+    )
+    assert counts(database_url) == (3, 3, 2)
+
+
+def test_reimport_is_idempotent(
+    workdir: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "import", "leads.csv", "--activities", "activities.csv")
+    _, err = run(capsys, "import", "leads.csv", "--activities", "activities.csv")
+    assert "0 created, 3 updated, 0 handed off" in err
+    assert counts(database_url) == (3, 3, 2)
+
+
+def test_dry_run_saves_nothing(
+    workdir: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, err = run(capsys, "import", "leads.csv", "--activities", "activities.csv", "--dry-run")
+    assert "Would import leads.csv: 3 created, 0 updated, 2 handed off" in err
+    assert "(dry run: nothing was saved)" in err
+    assert counts(database_url) == (0, 0, 0)
+
+
+def test_import_needs_a_team_section(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "handoff.toml").write_text(RULES_TOML)
+    code, err = run(capsys, "import", "leads.csv")
+    assert code == 2
+    assert "this command needs a [team] section" in err
