@@ -22,7 +22,7 @@ from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import TeamConfig
-from bot.intake import Context, UnknownLead, ingest_activity, ingest_lead
+from bot.intake import Context, UnknownLead, ingest_activity, ingest_leads
 from bot.intake_models import LeadIn, StandaloneActivityIn, field_errors
 from scoring import ScoringRules
 
@@ -153,7 +153,7 @@ def _routes(app: FastAPI) -> None:
     def post_lead(lead: LeadIn, state: Authorised, session: DbSession) -> dict[str, Any]:
         """Takes in one lead (and its activities); scores it; hands it off if it qualifies."""
         context = Context(rules=state.rules, team=state.team, now=state.clock())
-        outcome = ingest_lead(session=session, lead_in=lead, context=context)
+        (outcome,) = ingest_leads(session=session, leads=[lead], context=context)
         session.commit()
         return outcome.to_response()
 

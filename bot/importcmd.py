@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.intake import Context, ingest_lead
+from bot.intake import Context, ingest_leads
 from bot.intake_models import LeadIn, field_errors
 from bot.leadfiles import LeadRow, RowError, read_activities, read_leads
 from bot.progress import Progress
@@ -74,38 +74,58 @@ def _count_rows(path: Path) -> int:
 
 
 def run_import(*, engine: Engine, options: ImportOptions, context: Context) -> int:
-    """Imports a lead file; prints bad rows and a summary; gets the exit code."""
+    """Imports a lead file; prints bad rows and a summary; gets the exit code.
+
+    Leads go through intake in batches of BATCH, each committed on its own, so an import
+    stopped half way keeps what it did (and a re-run skips nothing: intake is idempotent).
+    A dry run does all the work in one transaction and rolls it back.
+    """
     errors: list[RowError] = []
     activities = _activities_by_lead(options.activities, errors)
     counts: Counter[str] = Counter()
-    with Session(engine) as session, Progress("Importing", total=_count_rows(options.leads)) as bar:
+    batch: list[LeadIn] = []
+    total = _count_rows(options.leads)
+    with Session(engine) as session, Progress("Importing", total=total) as bar:
         for row in read_leads(options.leads, id_column=options.id_column):
-            bar.advance()
             if isinstance(row, RowError):
                 errors.append(row)
+                bar.advance()
                 continue
             try:
-                lead_in = _lead_in(row, options, activities.pop(row.external_id, []))
+                batch.append(_lead_in(row, options, activities.pop(row.external_id, [])))
             except ValidationError as exc:
                 problems = "; ".join(
                     f"{e['field']}: {e['message']}" for e in field_errors(exc.errors())
                 )
                 errors.append(RowError(options.leads, row.line, problems))
+                bar.advance()
                 continue
-            outcome = ingest_lead(session=session, lead_in=lead_in, context=context)
-            counts["created" if outcome.created else "updated"] += 1
-            counts["handed off"] += outcome.handed_off
-            counts["unassigned"] += outcome.handed_off and outcome.rep is None
-            if not options.dry_run and sum(counts[k] for k in ("created", "updated")) % BATCH == 0:
-                session.commit()
-        if options.dry_run:
-            session.rollback()
-        else:
-            session.commit()
+            if len(batch) >= BATCH:
+                _flush(session, batch, context, counts, commit=not options.dry_run)
+                bar.advance(len(batch))
+                batch = []
+        _flush(session, batch, context, counts, commit=not options.dry_run)
+        bar.advance(len(batch))
+        session.rollback()  # a dry run's only transaction; after a real run, a no-op
     for error in errors:
         print(error, file=sys.stderr)
     _summary(counts, errors, activities, options)
     return 1 if errors else 0
+
+
+def _flush(
+    session: Session, batch: list[LeadIn], context: Context, counts: Counter[str], *, commit: bool
+) -> None:
+    for outcome in ingest_leads(session=session, leads=batch, context=context):
+        counts["created" if outcome.created else "updated"] += 1
+        counts["handed off"] += outcome.handed_off
+        counts["unassigned"] += (
+            outcome.handed_off
+            and outcome.handoff is not None
+            and (outcome.handoff.rep_slack_id is None)
+        )
+    if commit:
+        session.commit()
 
 
 def _summary(

@@ -1,13 +1,16 @@
-"""Intake: a lead or an activity in -> stored, scored, and (when it qualifies) handed off.
+"""Intake: leads or activities in -> stored, scored, and (when they qualify) handed off.
 
-Everything happens in the caller's transaction: the lead, its activities, the score
-snapshot, the hand-off and the outbox entry for its Slack card commit together or not at
-all. Nothing here waits on Slack; the outbox sender posts the card later.
+One pipeline for every path in: the API sends a batch of one lead, `handoff import` a
+batch of hundreds. Each step is one statement for the whole batch, and everything
+happens in the caller's transaction: leads, activities, score snapshots, hand-offs and
+the outbox entries for their Slack cards commit together or not at all. Nothing here
+waits on Slack; the outbox sender posts the cards later.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,47 +18,29 @@ from sqlmodel import Session
 
 from bot.config import TeamConfig
 from bot.intake_models import LeadIn, StandaloneActivityIn
-from bot.routing import assign
+from bot.routing import Rotation
 from scoring import Activity as ScoredActivity
 from scoring import Score, ScoringRules, compiled
-from store.handoffs import add_snapshot, create_handoff, open_handoff
-from store.leads import activities_of, add_activities, find_lead, lead_fields, upsert_lead
-from store.models import Handoff, Lead, LeadDisposition, Rep
+from store.handoffs import OpenHandoff, add_snapshots, create_handoffs, open_handoffs
+from store.leads import (
+    LeadKey,
+    activities_by_lead,
+    add_activities,
+    insert_leads,
+    lead_fields,
+    load_leads,
+    merged,
+    update_lead,
+)
+from store.models import LeadDisposition
 from store.outbox import enqueue
+from store.reps import routing_slots, save_turns
 
 POST_CARD = "post_card"
 
 
 class UnknownLead(LookupError):
     """An activity names a lead that was never taken in."""
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What one intake call did."""
-
-    lead: Lead
-    created: bool
-    activities_added: int
-    score: Score
-    handoff: Handoff | None
-    handed_off: bool
-    rep: Rep | None
-
-    def to_response(self) -> dict[str, Any]:
-        """Gets the API response: {lead_id, score, handoff}."""
-        handoff = None
-        if self.handoff is not None:
-            handoff = {
-                "id": self.handoff.id,
-                "status": self.handoff.status,
-                "rep": self.rep.slack_id if self.rep else None,
-            }
-        return {
-            "lead_id": self.lead.id,
-            "score": self.score.to_dict(external_id=self.lead.external_id),
-            "handoff": handoff,
-        }
 
 
 @dataclass(frozen=True)
@@ -67,23 +52,126 @@ class Context:
     now: datetime
 
 
-def ingest_lead(*, session: Session, lead_in: LeadIn, context: Context) -> Intake:
-    """Upserts a lead with its activities, scores it, and hands it off if it qualifies."""
-    lead, created = upsert_lead(
+@dataclass(frozen=True)
+class Intake:
+    """What intake did with one lead."""
+
+    lead_id: int
+    external_id: str
+    created: bool
+    activities_added: int
+    score: Score
+    handoff: OpenHandoff | None
+    handed_off: bool
+
+    def to_response(self) -> dict[str, Any]:
+        """Gets the API response: {lead_id, score, handoff}."""
+        handoff = None
+        if self.handoff is not None:
+            handoff = {
+                "id": self.handoff.id,
+                "status": self.handoff.status,
+                "rep": self.handoff.rep_slack_id,
+            }
+        return {
+            "lead_id": self.lead_id,
+            "score": self.score.to_dict(external_id=self.external_id),
+            "handoff": handoff,
+        }
+
+
+@dataclass
+class _Lead:
+    """One lead on its way through the pipeline."""
+
+    id: int
+    external_id: str
+    created: bool
+    disposition: str
+    fields: dict[str, Any]
+    added: int = 0
+    activities: list[tuple[str, datetime]] = field(default_factory=list)
+
+
+def ingest_leads(*, session: Session, leads: Sequence[LeadIn], context: Context) -> list[Intake]:
+    """Upserts leads with their activities, scores them, and hands off those that qualify.
+
+    A lead given twice in one batch is handled twice, in order, as two requests would be.
+    """
+    out: list[Intake] = []
+    for part in _unique_runs(leads):
+        out.extend(_ingest_unique(session, part, context))
+    return out
+
+
+def _unique_runs(leads: Sequence[LeadIn]) -> list[list[LeadIn]]:
+    runs: list[list[LeadIn]] = [[]]
+    seen: set[LeadKey] = set()
+    for lead in leads:
+        key = (lead.source_system, lead.external_id)
+        if key in seen:
+            runs.append([])
+            seen.clear()
+        seen.add(key)
+        runs[-1].append(lead)
+    return [run for run in runs if run]
+
+
+def _ingest_unique(session: Session, leads: list[LeadIn], context: Context) -> list[Intake]:
+    keys = [(lead.source_system, lead.external_id) for lead in leads]
+    stored = load_leads(session=session, keys=keys, lock=True)
+    new = [lead for lead, key in zip(leads, keys, strict=True) if key not in stored]
+    ids = insert_leads(
         session=session,
-        source_system=lead_in.source_system,
-        external_id=lead_in.external_id,
-        values=lead_in.values(),
+        rows=[
+            {"source_system": n.source_system, "external_id": n.external_id, **n.values()}
+            for n in new
+        ],
         now=context.now,
     )
-    added = add_activities(
-        session=session,
-        lead_id=_id(lead),
-        activities=[activity.row() for activity in lead_in.activities],
-        now=context.now,
-    )
-    return _score_and_route(
-        session=session, lead=lead, created=created, added=added, context=context
+    if len(ids) < len(new):  # another transaction inserted some meanwhile: update those
+        stored.update(
+            load_leads(
+                session=session,
+                keys=[k for k in keys if k not in ids and k not in stored],
+                lock=True,
+            )
+        )
+    states = [
+        _state(session, lead, key, stored, ids, context.now)
+        for lead, key in zip(leads, keys, strict=True)
+    ]
+    rows = [
+        {**activity.row(), "lead_id": state.id}
+        for lead, state in zip(leads, states, strict=True)
+        for activity in lead.activities
+    ]
+    added = add_activities(session=session, rows=rows, now=context.now)
+    for state in states:
+        state.added = added[state.id]
+    history = activities_by_lead(session=session, lead_ids=[s.id for s in states])
+    for state in states:
+        state.activities = history.get(state.id, [])
+    return _score_and_route(session, states, context)
+
+
+def _state(
+    session: Session,
+    lead: LeadIn,
+    key: LeadKey,
+    stored: dict[LeadKey, dict[str, Any]],
+    ids: dict[LeadKey, int],
+    now: datetime,
+) -> _Lead:
+    values = lead.values()
+    if key in ids:
+        return _Lead(ids[key], lead.external_id, True, LeadDisposition.OPEN, lead_fields(values))
+    row = stored[key]
+    changes = merged(row, values)
+    if changes:
+        update_lead(session=session, lead_id=row["id"], values=changes, now=now)
+    return _Lead(
+        row["id"], lead.external_id, False, row["disposition"], lead_fields({**row, **changes})
     )
 
 
@@ -92,67 +180,113 @@ def ingest_activity(
 ) -> Intake:
     """Adds one activity to a known lead and re-scores it: a nurture lead that crosses
     the threshold is handed off then."""
-    lead = find_lead(
-        session=session,
-        source_system=activity_in.source_system,
-        external_id=activity_in.lead_external_id,
-        lock=True,
-    )
-    if lead is None:
+    key = (activity_in.source_system, activity_in.lead_external_id)
+    row = load_leads(session=session, keys=[key], lock=True).get(key)
+    if row is None:
         raise UnknownLead(
             f"no lead with source_system {activity_in.source_system!r} and external_id "
             f"{activity_in.lead_external_id!r}: post it to /api/leads first"
         )
+    state = _Lead(row["id"], row["external_id"], False, row["disposition"], lead_fields(row))
     added = add_activities(
-        session=session, lead_id=_id(lead), activities=[activity_in.row()], now=context.now
+        session=session, rows=[{**activity_in.row(), "lead_id": state.id}], now=context.now
     )
-    return _score_and_route(session=session, lead=lead, created=False, added=added, context=context)
+    state.added = added[state.id]
+    state.activities = activities_by_lead(session=session, lead_ids=[state.id]).get(state.id, [])
+    return _score_and_route(session, [state], context)[0]
 
 
-def _id(lead: Lead) -> int:
-    if lead.id is None:
-        raise RuntimeError("lead has no id: it was not flushed")
-    return lead.id
-
-
-def _score_and_route(
-    *, session: Session, lead: Lead, created: bool, added: int, context: Context
-) -> Intake:
-    activities = [
-        ScoredActivity(kind, when)
-        for kind, when in activities_of(session=session, lead_id=_id(lead))
+def _score_and_route(session: Session, states: list[_Lead], context: Context) -> list[Intake]:
+    engine = compiled(context.rules)
+    scores = [
+        engine.score(s.fields, [ScoredActivity(k, w) for k, w in s.activities], context.now)
+        for s in states
     ]
-    fields = lead_fields(lead)
-    result = compiled(context.rules).score(fields, activities, context.now)
-    snapshot = add_snapshot(session=session, lead_id=_id(lead), score=result, now=context.now)
-    handoff = open_handoff(session=session, lead_id=_id(lead))
-    handed_off = False
-    rep: Rep | None = None
-    qualifies = result.routable and lead.disposition != LeadDisposition.DISQUALIFIED
-    if handoff is None and qualifies:
-        territory = fields.get(context.team.territory_field)
-        assignment = assign(
-            session=session, territory=territory, territory_field=context.team.territory_field
-        )
-        rep = assignment.rep
-        handoff = create_handoff(
-            session=session,
-            lead_id=_id(lead),
-            snapshot=snapshot,
-            rep_id=rep.id if rep else None,
-            unassigned_reason=assignment.reason,
-            channel=context.team.channel,
-            now=context.now,
-        )
-        enqueue(
-            session=session,
-            kind=POST_CARD,
-            channel=context.team.channel,
-            payload={"handoff_id": handoff.id},
-            handoff_id=handoff.id,
-            now=context.now,
-        )
-        handed_off = True
-    elif handoff is not None and handoff.rep_id is not None:
-        rep = session.get(Rep, handoff.rep_id)
-    return Intake(lead, created, added, result, handoff, handed_off, rep)
+    snapshot_ids = add_snapshots(
+        session=session,
+        rows=[
+            _snapshot_row(s.id, score, context.now) for s, score in zip(states, scores, strict=True)
+        ],
+    )
+    existing = open_handoffs(session=session, lead_ids=[s.id for s in states])
+    to_hand_off = [
+        i
+        for i, (s, score) in enumerate(zip(states, scores, strict=True))
+        if score.routable and s.id not in existing and s.disposition != LeadDisposition.DISQUALIFIED
+    ]
+    created = _hand_off(
+        session,
+        [states[i] for i in to_hand_off],
+        [scores[i] for i in to_hand_off],
+        [snapshot_ids[i] for i in to_hand_off],
+        context,
+    )
+    handoffs = {**existing, **created}
+    return [
+        Intake(s.id, s.external_id, s.created, s.added, score, handoffs.get(s.id), s.id in created)
+        for s, score in zip(states, scores, strict=True)
+    ]
+
+
+def _snapshot_row(lead_id: int, score: Score, now: datetime) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "fit": score.fit,
+        "intent": score.intent,
+        "total": score.total,
+        "tier": score.tier.value,
+        "routable": score.routable,
+        "blocked": score.blocked,
+        "factors": [factor.to_dict() for factor in score.factors],
+        "rules_version": score.rules_version,
+        "computed_at": now,
+    }
+
+
+def _hand_off(
+    session: Session,
+    states: list[_Lead],
+    scores: list[Score],
+    snapshot_ids: list[int],
+    context: Context,
+) -> dict[int, OpenHandoff]:
+    if not states:
+        return {}
+    team = context.team
+    rotation = Rotation(routing_slots(session=session), territory_field=team.territory_field)
+    assignments = [rotation.assign(s.fields.get(team.territory_field)) for s in states]
+    save_turns(session=session, turns=rotation.changed)
+    ids = create_handoffs(
+        session=session,
+        rows=[
+            {
+                "lead_id": state.id,
+                "snapshot_id": snapshot_id,
+                "rep_id": assignment.rep.id if assignment.rep else None,
+                "tier": score.tier.value,
+                "unassigned_reason": assignment.reason,
+                "channel": team.channel,
+                "created_at": context.now,
+            }
+            for state, score, snapshot_id, assignment in zip(
+                states, scores, snapshot_ids, assignments, strict=True
+            )
+        ],
+    )
+    enqueue(
+        session=session,
+        entries=[
+            {
+                "kind": POST_CARD,
+                "channel": team.channel,
+                "payload": {"handoff_id": handoff_id},
+                "handoff_id": handoff_id,
+            }
+            for handoff_id in ids
+        ],
+        now=context.now,
+    )
+    return {
+        state.id: OpenHandoff(handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason)
+        for state, handoff_id, a in zip(states, ids, assignments, strict=True)
+    }

@@ -1,69 +1,66 @@
-"""Queries on hand-offs and the score snapshots they point at."""
+"""Queries on hand-offs and the score snapshots they point at, a batch at a time."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
-from scoring import Score
-from store.models import Handoff, HandoffStatus, ScoreSnapshot
+from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
+
+OPEN_STATUSES = (HandoffStatus.PENDING, HandoffStatus.ACCEPTED)
 
 
-def add_snapshot(*, session: Session, lead_id: int, score: Score, now: datetime) -> ScoreSnapshot:
-    """Records a lead's score at `now`."""
-    snapshot = ScoreSnapshot(
-        lead_id=lead_id,
-        fit=score.fit,
-        intent=score.intent,
-        total=score.total,
-        tier=score.tier.value,
-        routable=score.routable,
-        blocked=score.blocked,
-        factors=[factor.to_dict() for factor in score.factors],
-        rules_version=score.rules_version,
-        computed_at=now,
-    )
-    session.add(snapshot)
-    session.flush()
-    return snapshot
+@dataclass(frozen=True)
+class OpenHandoff:
+    """A lead's hand-off that is still pending or was accepted."""
+
+    id: int
+    status: str
+    rep_slack_id: str | None
+    unassigned_reason: str | None
 
 
-def open_handoff(*, session: Session, lead_id: int) -> Handoff | None:
-    """Gets the lead's hand-off that is pending or accepted, if any."""
+def add_snapshots(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Records scores; gets their ids, in the order given."""
+    if not rows:
+        return []
+    snapshots = table(ScoreSnapshot)  # Core, not the ORM's bulk layer: faster
+    statement = insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True)
+    return [row.id for row in session.execute(statement, list(rows))]
+
+
+def open_handoffs(*, session: Session, lead_ids: Iterable[int]) -> dict[int, OpenHandoff]:
+    """Gets each lead's newest pending or accepted hand-off, for the leads that have one."""
+    ids = list(lead_ids)
+    if not ids:
+        return {}
     query = (
-        select(Handoff)
-        .where(
-            col(Handoff.lead_id) == lead_id,
-            col(Handoff.status).in_([HandoffStatus.PENDING, HandoffStatus.ACCEPTED]),
+        select(
+            col(Handoff.lead_id),
+            col(Handoff.id),
+            col(Handoff.status),
+            col(Rep.slack_id),
+            col(Handoff.unassigned_reason),
         )
-        .order_by(col(Handoff.id).desc())
+        .outerjoin(Rep, col(Rep.id) == col(Handoff.rep_id))
+        .where(col(Handoff.lead_id).in_(ids), col(Handoff.status).in_(OPEN_STATUSES))
+        .order_by(col(Handoff.id))
     )
-    return session.scalars(query).first()
+    return {
+        lead_id: OpenHandoff(handoff_id, status, slack_id, reason)
+        for lead_id, handoff_id, status, slack_id, reason in session.execute(query)
+    }
 
 
-def create_handoff(
-    *,
-    session: Session,
-    lead_id: int,
-    snapshot: ScoreSnapshot,
-    rep_id: int | None,
-    unassigned_reason: str | None,
-    channel: str,
-    now: datetime,
-) -> Handoff:
-    """Creates a pending hand-off of a lead."""
-    handoff = Handoff(
-        lead_id=lead_id,
-        snapshot_id=snapshot.id,  # type: ignore[arg-type]
-        rep_id=rep_id,
-        tier=snapshot.tier,
-        status=HandoffStatus.PENDING,
-        unassigned_reason=unassigned_reason,
-        channel=channel,
-        created_at=now,
-    )
-    session.add(handoff)
-    session.flush()
-    return handoff
+def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Creates pending hand-offs; gets their ids, in the order given."""
+    if not rows:
+        return []
+    values = [{**row, "status": HandoffStatus.PENDING} for row in rows]
+    handoffs = table(Handoff)
+    statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
+    return [row.id for row in session.execute(statement, values)]

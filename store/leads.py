@@ -1,17 +1,21 @@
-"""Queries on leads and their activities."""
+"""Queries on leads and their activities, a batch at a time.
+
+Intake works on batches (one lead from the API, hundreds from an import), so each step
+is one statement for the whole batch rather than one per lead.
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
-from store.models import Activity, Lead
+from store.models import Activity, Lead, LeadDisposition, table
 
 STANDARD_FIELDS = (
     "email",
@@ -24,96 +28,122 @@ STANDARD_FIELDS = (
     "country",
     "source",
 )
+LeadKey = tuple[str, str]  # (source_system, external_id)
+_EMPTY_LEAD: dict[str, Any] = {
+    **dict.fromkeys(STANDARD_FIELDS),
+    "attributes": {},
+    "disposition": LeadDisposition.OPEN,
+}
+_LEAD_COLUMNS = [
+    col(Lead.id),
+    col(Lead.source_system),
+    col(Lead.external_id),
+    col(Lead.disposition),
+    col(Lead.attributes),
+    *(getattr(Lead, name) for name in STANDARD_FIELDS),
+]
 
 
-def find_lead(
-    *, session: Session, source_system: str, external_id: str, lock: bool = False
-) -> Lead | None:
-    """Gets a lead by its source system and id (locked for update when `lock`)."""
-    query = select(Lead).where(
-        col(Lead.source_system) == source_system, col(Lead.external_id) == external_id
+def _insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """Gets an INSERT that can take ON CONFLICT clauses, for this session's database."""
+    # The Core table, not the ORM entity: the ORM's bulk-persistence layer costs more
+    # than the insert itself for rows that need no ORM behaviour.
+    target = table(model)
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert(target) if dialect == "postgresql" else sqlite.insert(target)
+
+
+def load_leads(
+    *, session: Session, keys: Sequence[LeadKey], lock: bool = False
+) -> dict[LeadKey, dict[str, Any]]:
+    """Gets the stored leads among `keys` as dicts of their columns (locked for update
+    when `lock`, so concurrent requests for one lead queue up on PostgreSQL; SQLite's
+    BEGIN IMMEDIATE already serialises writers)."""
+    if not keys:
+        return {}
+    query = select(*_LEAD_COLUMNS).where(
+        tuple_(col(Lead.source_system), col(Lead.external_id)).in_(list(keys))
     )
     if lock:
         query = query.with_for_update()
-    return session.scalars(query).first()
+    return {
+        (row.source_system, row.external_id): dict(row._mapping) for row in session.execute(query)
+    }
 
 
-def upsert_lead(
-    *, session: Session, source_system: str, external_id: str, values: dict[str, Any], now: datetime
-) -> tuple[Lead, bool]:
-    """Creates or updates a lead; gets it and whether it was created.
-
-    The row stays locked until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's
-    BEGIN IMMEDIATE already serialises writers), so two requests for one lead queue up.
-    """
-    lead = find_lead(
-        session=session, source_system=source_system, external_id=external_id, lock=True
+def insert_leads(
+    *, session: Session, rows: Sequence[dict[str, Any]], now: datetime
+) -> dict[LeadKey, int]:
+    """Inserts new leads; gets the ids of those inserted. A lead that another transaction
+    inserted meanwhile is skipped (absent from the result), for the caller to update."""
+    if not rows:
+        return {}
+    values = [
+        # Every row names every column: one executemany needs rows of one shape.
+        {**_EMPTY_LEAD, **row, "created_at": now, "updated_at": now}
+        for row in rows
+    ]
+    leads = table(Lead)
+    statement = (
+        _insert(session, Lead)
+        .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
+        .returning(leads.c.id, leads.c.source_system, leads.c.external_id)
     )
-    if lead is not None:
-        _apply(lead, values, now)
-        return lead, False
-    lead = Lead(
-        source_system=source_system, external_id=external_id, created_at=now, updated_at=now
-    )
-    _apply(lead, values, now)
-    try:
-        with session.begin_nested():
-            session.add(lead)
-    except IntegrityError:
-        # Another transaction created it between our look and our insert: update theirs.
-        found = find_lead(
-            session=session, source_system=source_system, external_id=external_id, lock=True
-        )
-        assert found is not None
-        _apply(found, values, now)
-        return found, False
-    return lead, True
+    result = session.execute(statement, values)
+    return {(row.source_system, row.external_id): row.id for row in result}
 
 
-def _apply(lead: Lead, values: dict[str, Any], now: datetime) -> None:
-    for name in STANDARD_FIELDS:
-        if name in values:
-            setattr(lead, name, values[name])
+def update_lead(*, session: Session, lead_id: int, values: dict[str, Any], now: datetime) -> None:
+    """Writes the given fields of a stored lead."""
+    session.execute(update(Lead).where(col(Lead.id) == lead_id).values(**values, updated_at=now))
+
+
+def merged(stored: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Gets the columns to write when `values` update a stored lead: given fields replace
+    stored ones; attributes merge (a partial update must not erase the others)."""
+    out = {name: values[name] for name in STANDARD_FIELDS if name in values}
     if values.get("attributes"):
-        # Merge: a partial update (one new custom field) must not erase the others.
-        lead.attributes = {**(lead.attributes or {}), **values["attributes"]}
-    lead.updated_at = now
+        out["attributes"] = {**(stored.get("attributes") or {}), **values["attributes"]}
+    return out
 
 
-def lead_fields(lead: Lead) -> dict[str, Any]:
+def lead_fields(lead: dict[str, Any]) -> dict[str, Any]:
     """Gets the fields the scoring rules see: custom attributes, then the standard fields."""
-    fields = dict(lead.attributes or {})
+    fields = dict(lead.get("attributes") or {})
     for name in STANDARD_FIELDS:
-        value = getattr(lead, name)
-        if value is not None:
-            fields[name] = value
+        if lead.get(name) is not None:
+            fields[name] = lead[name]
     return fields
 
 
-def _insert_ignoring_duplicates(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(Activity).on_conflict_do_nothing(
-            index_elements=["lead_id", "external_id"]
-        )
-    return sqlite.insert(Activity).on_conflict_do_nothing(index_elements=["lead_id", "external_id"])
-
-
 def add_activities(
-    *, session: Session, lead_id: int, activities: Sequence[dict[str, Any]], now: datetime
-) -> int:
-    """Adds activities to a lead, skipping event ids it already has; gets how many were new."""
-    if not activities:
-        return 0
-    rows = [{**activity, "lead_id": lead_id, "created_at": now} for activity in activities]
+    *, session: Session, rows: Sequence[dict[str, Any]], now: datetime
+) -> Counter[int]:
+    """Adds activities (each with its lead_id), skipping event ids a lead already has;
+    gets how many were new per lead."""
+    if not rows:
+        return Counter()
+    values = [{**row, "created_at": now} for row in rows]
     # RETURNING, not rowcount: drivers disagree on rowcount for a many-row insert.
-    statement = _insert_ignoring_duplicates(session).returning(col(Activity.id))
-    return len(session.execute(statement, rows).all())
-
-
-def activities_of(*, session: Session, lead_id: int) -> Iterable[tuple[str, datetime]]:
-    """Gets (kind, occurred_at) of every activity of a lead."""
-    query = select(col(Activity.kind), col(Activity.occurred_at)).where(
-        col(Activity.lead_id) == lead_id
+    statement = (
+        _insert(session, Activity)
+        .on_conflict_do_nothing(index_elements=["lead_id", "external_id"])
+        .returning(table(Activity).c.lead_id)
     )
-    return [(kind, when) for kind, when in session.execute(query)]
+    return Counter(lead_id for (lead_id,) in session.execute(statement, values))
+
+
+def activities_by_lead(
+    *, session: Session, lead_ids: Iterable[int]
+) -> dict[int, list[tuple[str, datetime]]]:
+    """Gets (kind, occurred_at) of every activity of each lead."""
+    ids = list(lead_ids)
+    out: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    if not ids:
+        return out
+    query = select(col(Activity.lead_id), col(Activity.kind), col(Activity.occurred_at)).where(
+        col(Activity.lead_id).in_(ids)
+    )
+    for lead_id, kind, when in session.execute(query):
+        out[lead_id].append((kind, when))
+    return out

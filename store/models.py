@@ -6,10 +6,16 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from store.types import JSONType, UTCDateTime
+
+
+def table(model: type[SQLModel]) -> Table:
+    """Gets a model's Core table, for bulk statements that need no ORM behaviour."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found
 
 
 def utcnow() -> datetime:
@@ -220,5 +226,6 @@ __all__ = [
     "Outcome",
     "Rep",
     "ScoreSnapshot",
+    "table",
     "utcnow",
 ]

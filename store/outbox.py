@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
-from store.models import Outbox, OutboxStatus
+from store.models import Outbox, OutboxStatus, table
 
 
-def enqueue(
-    *,
-    session: Session,
-    kind: str,
-    channel: str | None,
-    payload: dict[str, Any],
-    handoff_id: int | None,
-    now: datetime,
-) -> Outbox:
-    """Queues one Slack call to go out as soon as the sender gets to it."""
-    entry = Outbox(
-        kind=kind,
-        channel=channel,
-        payload=payload,
-        handoff_id=handoff_id,
-        status=OutboxStatus.PENDING,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+def enqueue(*, session: Session, entries: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Queues Slack calls (each: kind, channel, payload, handoff_id) to go out as soon as
+    the sender gets to them."""
+    if entries:
+        values = [
+            {
+                **entry,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for entry in entries
+        ]
+        session.execute(insert(table(Outbox)), values)

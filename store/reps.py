@@ -1,9 +1,9 @@
-"""Queries on reps: syncing them from the config, and their load for routing."""
+"""Queries on reps: syncing them from the config, and their state for routing."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -12,12 +12,23 @@ from sqlmodel import Session, col
 from store.models import Handoff, HandoffStatus, Rep
 
 
-@dataclass(frozen=True)
-class RepLoad:
-    """A rep with what routing needs to know: their pending hand-offs."""
+@dataclass
+class RepSlot:
+    """A rep as routing sees them: eligibility, their turn, and their pending load.
 
-    rep: Rep
-    pending: int
+    `pending` is exact up to `capacity` (counting further is never needed), and 0 for a
+    rep without a capacity.
+    """
+
+    id: int
+    slack_id: str
+    active: bool
+    out_of_office: bool
+    territories: list[str] = field(default_factory=list)
+    capacity: int | None = None
+    position: int = 0
+    turn: int = 0
+    pending: int = 0
 
 
 def sync_reps(*, session: Session, reps: Sequence[dict[str, Any]]) -> list[Rep]:
@@ -48,34 +59,51 @@ def find_rep(*, session: Session, slack_id: str) -> Rep | None:
     return session.scalars(select(Rep).where(col(Rep.slack_id) == slack_id)).first()
 
 
-def routing_candidates(*, session: Session) -> list[RepLoad]:
-    """Gets every rep in the config with their pending hand-off count, in round-robin order.
+def routing_slots(*, session: Session) -> list[RepSlot]:
+    """Gets every rep in the config as a routing slot.
 
-    The rows stay locked (FOR UPDATE on PostgreSQL) until the transaction ends, so two
-    processes routing at once take turns instead of handing two leads to the same rep.
+    The rows stay locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
+    writers) until the transaction ends, so two processes routing at once take turns
+    instead of handing two leads to the same rep.
     """
-    pending = (
-        select(col(Handoff.rep_id), func.count().label("pending"))
-        .where(col(Handoff.status) == HandoffStatus.PENDING, col(Handoff.rep_id).is_not(None))
-        .group_by(col(Handoff.rep_id))
+    query = select(Rep).where(col(Rep.in_config).is_(True)).with_for_update()
+    slots = [
+        RepSlot(
+            id=rep.id or 0,
+            slack_id=rep.slack_id,
+            active=rep.active,
+            out_of_office=rep.out_of_office,
+            territories=list(rep.territories or []),
+            capacity=rep.capacity,
+            position=rep.position,
+            turn=rep.last_assigned_seq,
+        )
+        for rep in session.scalars(query)
+    ]
+    for slot in slots:
+        if slot.capacity is not None:
+            slot.pending = _pending_up_to(session, slot.id, slot.capacity)
+    return slots
+
+
+def _pending_up_to(session: Session, rep_id: int, limit: int) -> int:
+    # Counting stops at `limit`: the cost is bounded by the capacity, not by history.
+    inner = (
+        select(col(Handoff.id))
+        .where(col(Handoff.rep_id) == rep_id, col(Handoff.status) == HandoffStatus.PENDING)
+        .limit(limit)
         .subquery()
     )
-    query = (
-        select(Rep, func.coalesce(pending.c.pending, 0))
-        .outerjoin(pending, pending.c.rep_id == col(Rep.id))
-        .where(col(Rep.in_config).is_(True))
-        .order_by(col(Rep.last_assigned_seq), col(Rep.position))
-        .with_for_update(of=Rep)
-    )
-    return [RepLoad(rep=rep, pending=count) for rep, count in session.execute(query)]
+    return session.scalar(select(func.count()).select_from(inner)) or 0
 
 
-def mark_assigned(*, session: Session, rep: Rep) -> None:
-    """Moves a rep to the back of the round-robin queue."""
-    newest = session.scalar(select(func.coalesce(func.max(col(Rep.last_assigned_seq)), 0)))
-    turn = (newest or 0) + 1
-    session.execute(update(Rep).where(col(Rep.id) == rep.id).values(last_assigned_seq=turn))
-    session.refresh(rep)
+def save_turns(*, session: Session, turns: Mapping[int, int]) -> None:
+    """Stores reps' new round-robin turns ({rep id: turn})."""
+    if turns:
+        session.execute(
+            update(Rep),
+            [{"id": rep_id, "last_assigned_seq": turn} for rep_id, turn in turns.items()],
+        )
 
 
 def set_out_of_office(*, session: Session, slack_id: str, away: bool) -> Rep | None:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.intake import Context, Intake, ingest_activity, ingest_lead
+from bot.intake import Context, Intake, ingest_activity, ingest_leads
 from bot.intake_models import LeadIn, StandaloneActivityIn
 from bot.runtime import sync_team
 from store.models import Handoff, Lead, LeadDisposition, Outbox, ScoreSnapshot
@@ -18,7 +18,7 @@ def ingest(engine: Engine, body: dict[str, Any], ctx: Context | None = None) -> 
     ctx = ctx or context()
     sync_team(engine=engine, team=ctx.team)
     with Session(engine, expire_on_commit=False) as session:
-        outcome = ingest_lead(session=session, lead_in=LeadIn.model_validate(body), context=ctx)
+        (outcome,) = ingest_leads(session=session, leads=[LeadIn.model_validate(body)], context=ctx)
         session.commit()
     return outcome
 
@@ -95,6 +95,7 @@ def test_disqualified_lead_is_never_handed_off_again(engine: Engine) -> None:
     with Session(engine) as session:
         lead = session.scalars(select(Lead)).one()
         lead.disposition = LeadDisposition.DISQUALIFIED
+        session.add(lead)
         session.commit()
     outcome = ingest(engine, lead_body("A", activities=[demo()]))
     assert outcome.score.routable
@@ -105,7 +106,44 @@ def test_no_eligible_rep_creates_an_unassigned_handoff_with_the_reason(engine: E
     ctx = context(reps=[{"slack_id": "U0GB", "name": "GB only", "territories": ["GB"]}])
     outcome = ingest(engine, lead_body("A", employees=100, country="US", activities=[demo()]), ctx)
     assert outcome.handed_off
-    assert outcome.rep is None
     assert outcome.handoff is not None
+    assert outcome.handoff.rep_slack_id is None
     assert outcome.handoff.unassigned_reason == "no available rep covers leads with country 'US'"
     assert outcome.to_response()["handoff"]["rep"] is None
+    with Session(engine) as session:
+        stored = session.scalars(select(Handoff)).one()
+        assert stored.unassigned_reason == outcome.handoff.unassigned_reason
+
+
+def test_a_batch_shares_reps_in_turn_and_handles_repeats_in_order(engine: Engine) -> None:
+    ctx = context()
+    sync_team(engine=engine, team=ctx.team)
+    bodies = [
+        lead_body("A", employees=100, country="US", activities=[demo()]),
+        lead_body("B", employees=100, country="US", activities=[demo()]),
+        lead_body("C", employees=100, country="US"),
+        lead_body("C", activities=[demo()]),  # the same lead again: now it qualifies
+        lead_body("D", employees=100, country="US", activities=[demo()]),
+    ]
+    with Session(engine) as session:
+        outcomes = ingest_leads(
+            session=session, leads=[LeadIn.model_validate(b) for b in bodies], context=ctx
+        )
+        session.commit()
+    reps = [o.handoff.rep_slack_id if o.handoff else None for o in outcomes]
+    assert reps == ["U0ALICE", "U0CHLOE", None, "U0ALICE", "U0CHLOE"]
+    assert [o.created for o in outcomes] == [True, True, True, False, True]
+    assert count(engine, Handoff) == 4
+    assert count(engine, Outbox) == 4
+
+
+def test_capacity_counts_pending_handoffs(engine: Engine) -> None:
+    # Ben covers GB with capacity 2; Chloe covers anywhere.
+    reps = [{"slack_id": "U0BEN", "name": "Ben", "territories": ["GB"], "capacity": 2}]
+    ctx = context(reps=reps)
+    for name in "ABC":
+        ingest(engine, lead_body(name, employees=100, country="GB", activities=[demo()]), ctx)
+    with Session(engine) as session:
+        handoffs = session.scalars(select(Handoff).order_by(Handoff.id)).all()
+        assert [h.rep_id is not None for h in handoffs] == [True, True, False]
+        assert handoffs[2].unassigned_reason == "every eligible rep is at capacity"

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.routing import assign, choose_rep
+from bot.routing import Rotation, choose_rep
 from bot.runtime import sync_team
-from store.models import Rep
-from store.reps import RepLoad, find_rep, set_out_of_office
+from store.reps import RepSlot, find_rep, routing_slots, save_turns, set_out_of_office
 from tests.helpers import team
 
-
-def load(slack_id: str, pending: int = 0, **fields: object) -> RepLoad:
-    return RepLoad(rep=Rep(slack_id=slack_id, name=slack_id, **fields), pending=pending)
+_ids = iter(range(1, 10_000))
 
 
-def pick(candidates: list[RepLoad], territory: object = "US") -> tuple[str | None, str | None]:
+def load(slack_id: str, pending: int = 0, **fields: Any) -> RepSlot:
+    values = {"active": True, "out_of_office": False, **fields}
+    return RepSlot(id=next(_ids), slack_id=slack_id, pending=pending, **values)
+
+
+def pick(candidates: list[RepSlot], territory: object = "US") -> tuple[str | None, str | None]:
     chosen = choose_rep(candidates, territory=territory, territory_field="country")
     return (chosen.rep.slack_id if chosen.rep else None), chosen.reason
 
@@ -40,7 +43,7 @@ def test_first_eligible_in_round_robin_order() -> None:
     ],
 )
 def test_why_nobody_gets_the_lead(
-    candidates: list[RepLoad], territory: object, reason: str
+    candidates: list[RepSlot], territory: object, reason: str
 ) -> None:
     assert pick(candidates, territory) == (None, reason)
 
@@ -58,13 +61,34 @@ def test_skips_ineligible_reps() -> None:
 
 
 def _assign_many(engine: Engine, territories: list[str]) -> list[str | None]:
+    """Routes each lead in its own transaction, as separate requests would."""
     chosen = []
     for territory in territories:
         with Session(engine) as session:
-            assignment = assign(session=session, territory=territory, territory_field="country")
+            rotation = Rotation(routing_slots(session=session), territory_field="country")
+            assignment = rotation.assign(territory)
+            save_turns(session=session, turns=rotation.changed)
             chosen.append(assignment.rep.slack_id if assignment.rep else None)
             session.commit()
     return chosen
+
+
+def test_turn_order_then_config_order() -> None:
+    late = load("late", turn=5, position=0)
+    early = load("early", turn=1, position=9)
+    assert pick([late, early]) == ("early", None)
+    rotation = Rotation([late, early], territory_field="country")
+    assert [rotation.assign("US").rep.slack_id for _ in range(3)] == ["early", "late", "early"]
+
+
+def test_rotation_counts_new_pending_against_capacity() -> None:
+    rotation = Rotation([load("A", capacity=2)], territory_field="country")
+    results = [rotation.assign("US") for _ in range(3)]
+    assert [r.rep.slack_id if r.rep else r.reason for r in results] == [
+        "A",
+        "A",
+        "every eligible rep is at capacity",
+    ]
 
 
 def test_round_robin_is_fair_and_survives_restarts(engine: Engine, database_url: str) -> None:

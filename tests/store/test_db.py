@@ -133,7 +133,7 @@ WRITER = """
 import sys
 from datetime import UTC, datetime
 from sqlmodel import Session
-from bot.intake import ingest_lead
+from bot.intake import ingest_leads
 from bot.intake_models import LeadIn
 from bot.runtime import sync_team
 from store.db import make_engine
@@ -147,7 +147,7 @@ for i in range(int(sys.argv[3])):
         body = {"source_system": "web", "external_id": f"{sys.argv[2]}-{i}", "employees": 100,
                 "country": "US", "activities": [{"id": "d", "kind": "demo_request",
                 "occurred_at": "2026-11-20T10:00:00Z"}]}
-        ingest_lead(session=session, lead_in=LeadIn.model_validate(body), context=ctx)
+        ingest_leads(session=session, leads=[LeadIn.model_validate(body)], context=ctx)
         session.commit()
 """
 

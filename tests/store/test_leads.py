@@ -1,79 +1,94 @@
-"""Lead upserts and activity de-duplication."""
+"""Lead upserts and activity de-duplication, a batch at a time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from store.leads import activities_of, add_activities, lead_fields, upsert_lead
+from store.leads import (
+    activities_by_lead,
+    add_activities,
+    insert_leads,
+    lead_fields,
+    load_leads,
+    merged,
+    update_lead,
+)
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
-def test_upsert_creates_then_updates_and_merges_attributes(engine: Engine) -> None:
+def test_insert_then_load_then_update_merging_attributes(engine: Engine) -> None:
     with Session(engine) as session:
-        lead, created = upsert_lead(
+        ids = insert_leads(
             session=session,
-            source_system="web",
-            external_id="A",
-            values={"email": "a@x.com", "country": "US", "attributes": {"tier": "gold"}},
+            rows=[
+                {
+                    "source_system": "web",
+                    "external_id": "A",
+                    "email": "a@x.com",
+                    "country": "US",
+                    "attributes": {"tier": "gold"},
+                },
+                {"source_system": "hubspot", "external_id": "A"},
+            ],
             now=NOW,
         )
-        assert created
+        assert set(ids) == {("web", "A"), ("hubspot", "A")}
         session.commit()
-    later = NOW + timedelta(hours=1)
     with Session(engine) as session:
-        lead, created = upsert_lead(
-            session=session,
-            source_system="web",
-            external_id="A",
-            values={"title": "CTO", "attributes": {"tech": ["hubspot"]}},
-            now=later,
-        )
+        stored = load_leads(session=session, keys=[("web", "A"), ("web", "missing")])
+        assert list(stored) == [("web", "A")]
+        row = stored[("web", "A")]
+        changes = merged(row, {"title": "CTO", "attributes": {"tech": ["hubspot"]}})
+        assert changes == {"title": "CTO", "attributes": {"tier": "gold", "tech": ["hubspot"]}}
+        update_lead(session=session, lead_id=row["id"], values=changes, now=NOW)
         session.commit()
-        assert not created
-        assert (lead.email, lead.title, lead.country) == ("a@x.com", "CTO", "US")
-        assert lead.attributes == {"tier": "gold", "tech": ["hubspot"]}
-        assert lead.updated_at == later
-        assert lead.created_at == NOW
-        assert lead_fields(lead) == {
+        again = load_leads(session=session, keys=[("web", "A")])[("web", "A")]
+        assert lead_fields(again) == {
             "tier": "gold",
             "tech": ["hubspot"],
             "email": "a@x.com",
             "title": "CTO",
             "country": "US",
         }
+        assert again["disposition"] == "open"
 
 
-def test_same_id_from_another_source_is_another_lead(engine: Engine) -> None:
+def test_inserting_an_existing_lead_is_skipped_not_an_error(engine: Engine) -> None:
     with Session(engine) as session:
-        a, _ = upsert_lead(
-            session=session, source_system="web", external_id="1", values={}, now=NOW
+        insert_leads(session=session, rows=[{"source_system": "web", "external_id": "A"}], now=NOW)
+        again = insert_leads(
+            session=session,
+            rows=[
+                {"source_system": "web", "external_id": "A"},
+                {"source_system": "web", "external_id": "B"},
+            ],
+            now=NOW,
         )
-        b, created = upsert_lead(
-            session=session, source_system="hubspot", external_id="1", values={}, now=NOW
-        )
-        assert created
-        assert a.id != b.id
+        assert list(again) == [("web", "B")]
 
 
 def test_activities_are_added_once_per_event_id(engine: Engine) -> None:
     with Session(engine) as session:
-        lead, _ = upsert_lead(
-            session=session, source_system="web", external_id="A", values={}, now=NOW
+        ids = insert_leads(
+            session=session, rows=[{"source_system": "web", "external_id": "A"}], now=NOW
         )
-        assert lead.id is not None
-        event = {"external_id": "e1", "kind": "demo_request", "occurred_at": NOW, "properties": {}}
+        lead_id = ids[("web", "A")]
+        event = {
+            "lead_id": lead_id,
+            "external_id": "e1",
+            "kind": "demo_request",
+            "occurred_at": NOW,
+            "properties": {},
+        }
         other = {**event, "external_id": "e2", "kind": "email_open"}
-        assert add_activities(session=session, lead_id=lead.id, activities=[event], now=NOW) == 1
-        assert (
-            add_activities(session=session, lead_id=lead.id, activities=[event, other], now=NOW)
-            == 1
-        )
+        assert add_activities(session=session, rows=[event], now=NOW) == {lead_id: 1}
+        assert add_activities(session=session, rows=[event, other], now=NOW) == {lead_id: 1}
         session.commit()
-        assert sorted(kind for kind, _ in activities_of(session=session, lead_id=lead.id)) == [
-            "demo_request",
-            "email_open",
-        ]
+        kinds = sorted(
+            kind for kind, _ in activities_by_lead(session=session, lead_ids=[lead_id])[lead_id]
+        )
+        assert kinds == ["demo_request", "email_open"]

@@ -1,0 +1,181 @@
+"""Intake throughput on SQLite: over HTTP with 16 concurrent clients, and `handoff import`.
+
+HTTP: a real `handoff serve` process on a fresh SQLite file; 16 asyncio clients post
+leads (each with three activities; about half qualify and are handed off) as fast as
+they get answers. Import: `handoff import` of 100,000 CSV rows with activities, as a
+separate process, timed end to end (start-up and migrations included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.bench.common import Result
+from tests.helpers import RULES_TOML, TEAM_TOML
+
+CLIENTS = 16
+HTTP_LEADS = 4000
+IMPORT_ROWS = 100_000
+TOKEN = "bench-token"
+HANDOFF = Path(sys.executable).parent / "handoff"
+
+
+def _lead(i: int, rng: random.Random) -> dict[str, Any]:
+    kinds = ["demo_request", "pricing_page_view", "email_open", "webinar_attended"]
+    return {
+        "source_system": "bench",
+        "external_id": f"L{i}",
+        "email": f"lead{i}@example.com",
+        "employees": rng.choice([10, 120, 800, 5000]),
+        "country": rng.choice(["US", "GB", "CA", "FR"]),
+        "activities": [
+            {
+                "id": f"e{i}-{k}",
+                "kind": rng.choice(kinds),
+                "occurred_at": f"2026-11-{rng.randint(1, 19):02d}T10:00:00Z",
+            }
+            for k in range(3)
+        ],
+    }
+
+
+def _start_server(folder: Path) -> tuple[subprocess.Popen[str], str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+        "HANDOFF_API_TOKEN": TOKEN,
+    }
+    process = subprocess.Popen(
+        [HANDOFF, "serve", "--port", "0"],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        found = re.search(r"Uvicorn running on (http://\S+)", line)
+        if found:
+            return process, found.group(1)
+    raise RuntimeError("handoff serve did not start")
+
+
+async def _load(url: str) -> tuple[float, list[float], int]:
+    rng = random.Random(11)
+    bodies = [_lead(i, rng) for i in range(HTTP_LEADS)]
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    failures = 0
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+
+    async def client_loop() -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
+            while not queue.empty():
+                body = queue.get_nowait()
+                start = time.perf_counter()
+                response = await client.post("/api/leads", json=body)
+                latencies.append(time.perf_counter() - start)
+                failures += response.status_code != 200
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(CLIENTS)))
+    return time.perf_counter() - start, latencies, failures
+
+
+def _http() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+        process, url = _start_server(folder)
+        try:
+            elapsed, latencies, failures = asyncio.run(_load(url))
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+            assert process.stdout is not None
+            process.stdout.close()
+    cuts = statistics.quantiles(latencies, n=100)
+    details = {"leads": HTTP_LEADS, "clients": CLIENTS, "failures": failures, "database": "sqlite"}
+    return [
+        Result(
+            "intake HTTP: throughput, 16 clients",
+            HTTP_LEADS / elapsed,
+            "leads/s",
+            300,
+            details=details,
+        ),
+        Result("intake HTTP: p50 latency", cuts[49] * 1000, "ms", details=details),
+        Result(
+            "intake HTTP: p99 latency",
+            cuts[98] * 1000,
+            "ms",
+            100,
+            higher_is_better=False,
+            details=details,
+        ),
+    ]
+
+
+def _write_import_files(folder: Path) -> None:
+    rng = random.Random(5)
+    lines = ["external_id,email,employees,country,plan"]
+    acts = ["lead_id,kind,occurred_at,id"]
+    for i in range(IMPORT_ROWS):
+        lead = _lead(i, rng)
+        lines.append(f"L{i},{lead['email']},{lead['employees']},{lead['country']},pro")
+        acts.extend(f"L{i},{a['kind']},{a['occurred_at']},{a['id']}" for a in lead["activities"])
+    (folder / "leads.csv").write_text("\n".join(lines) + "\n")
+    (folder / "activities.csv").write_text("\n".join(acts) + "\n")
+
+
+def _import() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+        _write_import_files(folder)
+        env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'import.db'}"}
+        start = time.perf_counter()
+        done = subprocess.run(
+            [HANDOFF, "import", "leads.csv", "--activities", "activities.csv"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"handoff import failed: {done.stderr[-2000:]}")
+    return [
+        Result(
+            "handoff import: 100,000 rows (3 activities each)",
+            IMPORT_ROWS / elapsed,
+            "rows/s",
+            3000,
+            details={
+                "rows": IMPORT_ROWS,
+                "seconds": round(elapsed, 1),
+                "summary": done.stderr.strip().splitlines()[-1],
+            },
+        ),
+    ]
+
+
+def run() -> list[Result]:
+    return [*_http(), *_import()]
