@@ -147,12 +147,18 @@ def _ingest_unique(session: Session, leads: list[LeadIn], context: Context) -> l
         for activity in lead.activities
     ]
     added = add_activities(session=session, rows=rows, now=context.now)
-    for state in states:
+    # A new lead's history is what this batch gave it; only stored leads need reading.
+    history = activities_by_lead(session=session, lead_ids=[s.id for s in states if not s.created])
+    for lead, state in zip(leads, states, strict=True):
         state.added = added[state.id]
-    history = activities_by_lead(session=session, lead_ids=[s.id for s in states])
-    for state in states:
-        state.activities = history.get(state.id, [])
+        state.activities = history.get(state.id, []) if not state.created else _given(lead)
     return _score_and_route(session, states, context)
+
+
+def _given(lead: LeadIn) -> list[tuple[str, datetime]]:
+    """Gets a new lead's activities, once per event id (as the database keeps them)."""
+    unique = {activity.event_id(): activity for activity in reversed(lead.activities)}
+    return [(a.kind, a.occurred_at) for a in unique.values()]
 
 
 def _state(
@@ -208,7 +214,7 @@ def _score_and_route(session: Session, states: list[_Lead], context: Context) ->
             _snapshot_row(s.id, score, context.now) for s, score in zip(states, scores, strict=True)
         ],
     )
-    existing = open_handoffs(session=session, lead_ids=[s.id for s in states])
+    existing = open_handoffs(session=session, lead_ids=[s.id for s in states if not s.created])
     to_hand_off = [
         i
         for i, (s, score) in enumerate(zip(states, scores, strict=True))

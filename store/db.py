@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, QueuePool, create_engine, event
 from sqlalchemy.engine import make_url
 
 DEFAULT_URL = "sqlite:///handoff.db"
@@ -38,7 +38,13 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
-    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    # One connection per process. Every transaction takes the write lock up front, so
+    # only one can run at a time anyway; with one pooled connection, a process's threads
+    # queue for it in order, instead of each holding a connection and polling SQLite's
+    # busy handler, which sleeps up to 100 ms between tries (p99 latency in the seconds
+    # under 16 concurrent requests). Other processes still wait on the busy timeout.
+    pool = {"poolclass": QueuePool, "pool_size": 1, "max_overflow": 0, "pool_timeout": 60}
+    engine = create_engine(url, connect_args=connect_args, **{**pool, **kwargs})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

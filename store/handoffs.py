@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
 
@@ -30,7 +30,7 @@ def add_snapshots(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[i
         return []
     snapshots = table(ScoreSnapshot)  # Core, not the ORM's bulk layer: faster
     statement = insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True)
-    return [row.id for row in session.execute(statement, list(rows))]
+    return [row.id for row in session.connection().execute(statement, list(rows))]
 
 
 def open_handoffs(*, session: Session, lead_ids: Iterable[int]) -> dict[int, OpenHandoff]:
@@ -38,21 +38,22 @@ def open_handoffs(*, session: Session, lead_ids: Iterable[int]) -> dict[int, Ope
     ids = list(lead_ids)
     if not ids:
         return {}
+    handoffs, reps = table(Handoff), table(Rep)
     query = (
         select(
-            col(Handoff.lead_id),
-            col(Handoff.id),
-            col(Handoff.status),
-            col(Rep.slack_id),
-            col(Handoff.unassigned_reason),
+            handoffs.c.lead_id,
+            handoffs.c.id,
+            handoffs.c.status,
+            reps.c.slack_id,
+            handoffs.c.unassigned_reason,
         )
-        .outerjoin(Rep, col(Rep.id) == col(Handoff.rep_id))
-        .where(col(Handoff.lead_id).in_(ids), col(Handoff.status).in_(OPEN_STATUSES))
-        .order_by(col(Handoff.id))
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(handoffs.c.lead_id.in_(ids), handoffs.c.status.in_(OPEN_STATUSES))
+        .order_by(handoffs.c.id)
     )
     return {
         lead_id: OpenHandoff(handoff_id, status, slack_id, reason)
-        for lead_id, handoff_id, status, slack_id, reason in session.execute(query)
+        for lead_id, handoff_id, status, slack_id, reason in session.connection().execute(query)
     }
 
 
@@ -63,4 +64,4 @@ def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list
     values = [{**row, "status": HandoffStatus.PENDING} for row in rows]
     handoffs = table(Handoff)
     statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
-    return [row.id for row in session.execute(statement, values)]
+    return [row.id for row in session.connection().execute(statement, values)]

@@ -1,7 +1,9 @@
 """Queries on leads and their activities, a batch at a time.
 
 Intake works on batches (one lead from the API, hundreds from an import), so each step
-is one statement for the whole batch rather than one per lead.
+is one statement for the whole batch rather than one per lead. Statements are Core and
+run on the session's connection (same transaction): the ORM's execution layer would
+cost more than the statements themselves on this hot path.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Session, SQLModel
 
 from store.models import Activity, Lead, LeadDisposition, table
 
@@ -34,14 +36,6 @@ _EMPTY_LEAD: dict[str, Any] = {
     "attributes": {},
     "disposition": LeadDisposition.OPEN,
 }
-_LEAD_COLUMNS = [
-    col(Lead.id),
-    col(Lead.source_system),
-    col(Lead.external_id),
-    col(Lead.disposition),
-    col(Lead.attributes),
-    *(getattr(Lead, name) for name in STANDARD_FIELDS),
-]
 
 
 def _insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
@@ -61,9 +55,9 @@ def load_leads(
     BEGIN IMMEDIATE already serialises writers)."""
     if not keys:
         return {}
-    query = select(*_LEAD_COLUMNS).where(
-        tuple_(col(Lead.source_system), col(Lead.external_id)).in_(list(keys))
-    )
+    # Core columns (not ORM attributes): the statement skips the ORM's execution layer.
+    leads = table(Lead)
+    query = select(leads).where(tuple_(leads.c.source_system, leads.c.external_id).in_(list(keys)))
     if lock:
         query = query.with_for_update()
     return {
@@ -89,13 +83,15 @@ def insert_leads(
         .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
         .returning(leads.c.id, leads.c.source_system, leads.c.external_id)
     )
-    result = session.execute(statement, values)
+    result = session.connection().execute(statement, values)
     return {(row.source_system, row.external_id): row.id for row in result}
 
 
 def update_lead(*, session: Session, lead_id: int, values: dict[str, Any], now: datetime) -> None:
     """Writes the given fields of a stored lead."""
-    session.execute(update(Lead).where(col(Lead.id) == lead_id).values(**values, updated_at=now))
+    leads = table(Lead)
+    statement = update(leads).where(leads.c.id == lead_id).values(**values, updated_at=now)
+    session.connection().execute(statement)
 
 
 def merged(stored: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +126,7 @@ def add_activities(
         .on_conflict_do_nothing(index_elements=["lead_id", "external_id"])
         .returning(table(Activity).c.lead_id)
     )
-    return Counter(lead_id for (lead_id,) in session.execute(statement, values))
+    return Counter(lead_id for (lead_id,) in session.connection().execute(statement, values))
 
 
 def activities_by_lead(
@@ -141,9 +137,10 @@ def activities_by_lead(
     out: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     if not ids:
         return out
-    query = select(col(Activity.lead_id), col(Activity.kind), col(Activity.occurred_at)).where(
-        col(Activity.lead_id).in_(ids)
+    activities = table(Activity)
+    query = select(activities.c.lead_id, activities.c.kind, activities.c.occurred_at).where(
+        activities.c.lead_id.in_(ids)
     )
-    for lead_id, kind, when in session.execute(query):
+    for lead_id, kind, when in session.connection().execute(query):
         out[lead_id].append((kind, when))
     return out

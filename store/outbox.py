@@ -26,4 +26,4 @@ def enqueue(*, session: Session, entries: Sequence[dict[str, Any]], now: datetim
             }
             for entry in entries
         ]
-        session.execute(insert(table(Outbox)), values)
+        session.connection().execute(insert(table(Outbox)), values)

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session, col
 
-from store.models import Handoff, HandoffStatus, Rep
+from store.models import Handoff, HandoffStatus, Rep, table
 
 
 @dataclass
@@ -66,10 +66,11 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
     writers) until the transaction ends, so two processes routing at once take turns
     instead of handing two leads to the same rep.
     """
-    query = select(Rep).where(col(Rep.in_config).is_(True)).with_for_update()
+    reps = table(Rep)
+    query = select(reps).where(reps.c.in_config.is_(True)).with_for_update()
     slots = [
         RepSlot(
-            id=rep.id or 0,
+            id=rep.id,
             slack_id=rep.slack_id,
             active=rep.active,
             out_of_office=rep.out_of_office,
@@ -78,32 +79,40 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
             position=rep.position,
             turn=rep.last_assigned_seq,
         )
-        for rep in session.scalars(query)
+        for rep in session.connection().execute(query)
     ]
+    counts = _pending(session, [slot.id for slot in slots if slot.capacity is not None])
     for slot in slots:
-        if slot.capacity is not None:
-            slot.pending = _pending_up_to(session, slot.id, slot.capacity)
+        slot.pending = counts.get(slot.id, 0)
     return slots
 
 
-def _pending_up_to(session: Session, rep_id: int, limit: int) -> int:
-    # Counting stops at `limit`: the cost is bounded by the capacity, not by history.
-    inner = (
-        select(col(Handoff.id))
-        .where(col(Handoff.rep_id) == rep_id, col(Handoff.status) == HandoffStatus.PENDING)
-        .limit(limit)
-        .subquery()
+def _pending(session: Session, rep_ids: list[int]) -> dict[int, int]:
+    # Only reps with a capacity are counted, and routing keeps them at or under it, so
+    # the (rep_id, status) index range read is bounded by capacity, not by history.
+    if not rep_ids:
+        return {}
+    handoffs = table(Handoff)
+    query = (
+        select(handoffs.c.rep_id, func.count())
+        .where(handoffs.c.rep_id.in_(rep_ids), handoffs.c.status == HandoffStatus.PENDING)
+        .group_by(handoffs.c.rep_id)
     )
-    return session.scalar(select(func.count()).select_from(inner)) or 0
+    counts: dict[int, int] = dict(session.connection().execute(query).all())
+    return counts
 
 
 def save_turns(*, session: Session, turns: Mapping[int, int]) -> None:
     """Stores reps' new round-robin turns ({rep id: turn})."""
     if turns:
-        session.execute(
-            update(Rep),
-            [{"id": rep_id, "last_assigned_seq": turn} for rep_id, turn in turns.items()],
+        reps = table(Rep)
+        statement = (
+            update(reps)
+            .where(reps.c.id == bindparam("rep_id"))
+            .values(last_assigned_seq=bindparam("turn"))
         )
+        rows = [{"rep_id": rep_id, "turn": turn} for rep_id, turn in turns.items()]
+        session.connection().execute(statement, rows)
 
 
 def set_out_of_office(*, session: Session, slack_id: str, away: bool) -> Rep | None:

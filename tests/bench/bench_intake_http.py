@@ -1,9 +1,7 @@
-"""Intake throughput on SQLite: over HTTP with 16 concurrent clients, and `handoff import`.
+"""Intake over HTTP on SQLite: 16 concurrent clients against a real `handoff serve`.
 
-HTTP: a real `handoff serve` process on a fresh SQLite file; 16 asyncio clients post
-leads (each with three activities; about half qualify and are handed off) as fast as
-they get answers. Import: `handoff import` of 100,000 CSV rows with activities, as a
-separate process, timed end to end (start-up and migrations included).
+A fresh SQLite file; 16 asyncio clients post leads (each with three activities; about
+half qualify and are handed off) as fast as they get answers.
 """
 
 from __future__ import annotations
@@ -27,12 +25,11 @@ from tests.helpers import RULES_TOML, TEAM_TOML
 
 CLIENTS = 16
 HTTP_LEADS = 4000
-IMPORT_ROWS = 100_000
 TOKEN = "bench-token"
 HANDOFF = Path(sys.executable).parent / "handoff"
 
 
-def _lead(i: int, rng: random.Random) -> dict[str, Any]:
+def lead(i: int, rng: random.Random) -> dict[str, Any]:
     kinds = ["demo_request", "pricing_page_view", "email_open", "webinar_attended"]
     return {
         "source_system": "bench",
@@ -75,7 +72,7 @@ def _start_server(folder: Path) -> tuple[subprocess.Popen[str], str]:
 
 async def _load(url: str) -> tuple[float, list[float], int]:
     rng = random.Random(11)
-    bodies = [_lead(i, rng) for i in range(HTTP_LEADS)]
+    bodies = [lead(i, rng) for i in range(HTTP_LEADS)]
     queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
@@ -132,50 +129,5 @@ def _http() -> list[Result]:
     ]
 
 
-def _write_import_files(folder: Path) -> None:
-    rng = random.Random(5)
-    lines = ["external_id,email,employees,country,plan"]
-    acts = ["lead_id,kind,occurred_at,id"]
-    for i in range(IMPORT_ROWS):
-        lead = _lead(i, rng)
-        lines.append(f"L{i},{lead['email']},{lead['employees']},{lead['country']},pro")
-        acts.extend(f"L{i},{a['kind']},{a['occurred_at']},{a['id']}" for a in lead["activities"])
-    (folder / "leads.csv").write_text("\n".join(lines) + "\n")
-    (folder / "activities.csv").write_text("\n".join(acts) + "\n")
-
-
-def _import() -> list[Result]:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-        _write_import_files(folder)
-        env = {**os.environ, "DATABASE_URL": f"sqlite:///{folder / 'import.db'}"}
-        start = time.perf_counter()
-        done = subprocess.run(
-            [HANDOFF, "import", "leads.csv", "--activities", "activities.csv"],
-            cwd=folder,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise RuntimeError(f"handoff import failed: {done.stderr[-2000:]}")
-    return [
-        Result(
-            "handoff import: 100,000 rows (3 activities each)",
-            IMPORT_ROWS / elapsed,
-            "rows/s",
-            3000,
-            details={
-                "rows": IMPORT_ROWS,
-                "seconds": round(elapsed, 1),
-                "summary": done.stderr.strip().splitlines()[-1],
-            },
-        ),
-    ]
-
-
 def run() -> list[Result]:
-    return [*_http(), *_import()]
+    return _http()
