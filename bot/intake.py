@@ -119,24 +119,17 @@ def _unique_runs(leads: Sequence[LeadIn]) -> list[list[LeadIn]]:
 
 def _ingest_unique(session: Session, leads: list[LeadIn], context: Context) -> list[Intake]:
     keys = [(lead.source_system, lead.external_id) for lead in leads]
-    stored = load_leads(session=session, keys=keys, lock=True)
-    new = [lead for lead, key in zip(leads, keys, strict=True) if key not in stored]
+    # Insert first: a new lead costs one statement; those that already exist are skipped
+    # by the insert, then read (and locked) to be updated.
     ids = insert_leads(
         session=session,
         rows=[
-            {"source_system": n.source_system, "external_id": n.external_id, **n.values()}
-            for n in new
+            {"source_system": lead.source_system, "external_id": lead.external_id, **lead.values()}
+            for lead in leads
         ],
         now=context.now,
     )
-    if len(ids) < len(new):  # another transaction inserted some meanwhile: update those
-        stored.update(
-            load_leads(
-                session=session,
-                keys=[k for k in keys if k not in ids and k not in stored],
-                lock=True,
-            )
-        )
+    stored = load_leads(session=session, keys=[k for k in keys if k not in ids], lock=True)
     states = [
         _state(session, lead, key, stored, ids, context.now)
         for lead, key in zip(leads, keys, strict=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -55,9 +55,21 @@ def load_leads(
     BEGIN IMMEDIATE already serialises writers)."""
     if not keys:
         return {}
-    # Core columns (not ORM attributes): the statement skips the ORM's execution layer.
     leads = table(Lead)
-    query = select(leads).where(tuple_(leads.c.source_system, leads.c.external_id).in_(list(keys)))
+    # One `source_system = ? AND external_id IN (...)` term per source system, not a
+    # row-value IN: SQLite renders `(a, b) IN (VALUES ...)`, which it answers by scanning
+    # the whole table instead of searching the unique index.
+    by_system: dict[str, list[str]] = defaultdict(list)
+    for source_system, external_id in keys:
+        by_system[source_system].append(external_id)
+    query = select(leads).where(
+        or_(
+            *(
+                and_(leads.c.source_system == system, leads.c.external_id.in_(ids))
+                for system, ids in by_system.items()
+            )
+        )
+    )
     if lock:
         query = query.with_for_update()
     return {
@@ -68,8 +80,8 @@ def load_leads(
 def insert_leads(
     *, session: Session, rows: Sequence[dict[str, Any]], now: datetime
 ) -> dict[LeadKey, int]:
-    """Inserts new leads; gets the ids of those inserted. A lead that another transaction
-    inserted meanwhile is skipped (absent from the result), for the caller to update."""
+    """Inserts the leads that are new; gets their ids. A lead that already exists is
+    skipped (absent from the result), for the caller to update."""
     if not rows:
         return {}
     values = [

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlmodel import Session, col
 
 from store.models import Handoff, HandoffStatus, Rep, table
@@ -66,9 +66,17 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
     writers) until the transaction ends, so two processes routing at once take turns
     instead of handing two leads to the same rep.
     """
-    reps = table(Rep)
-    query = select(reps).where(reps.c.in_config.is_(True)).with_for_update()
-    slots = [
+    reps, handoffs = table(Rep), table(Handoff)
+    # Pending hand-offs are counted only for reps with a capacity; routing keeps those at
+    # or under it, so each count reads an index range bounded by capacity, not history.
+    pending = (
+        select(func.count())
+        .where(handoffs.c.rep_id == reps.c.id, handoffs.c.status == HandoffStatus.PENDING)
+        .scalar_subquery()
+    )
+    load = case((reps.c.capacity.is_(None), 0), else_=pending).label("pending")
+    query = select(reps, load).where(reps.c.in_config.is_(True)).with_for_update(of=reps)
+    return [
         RepSlot(
             id=rep.id,
             slack_id=rep.slack_id,
@@ -78,28 +86,10 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
             capacity=rep.capacity,
             position=rep.position,
             turn=rep.last_assigned_seq,
+            pending=rep.pending,
         )
         for rep in session.connection().execute(query)
     ]
-    counts = _pending(session, [slot.id for slot in slots if slot.capacity is not None])
-    for slot in slots:
-        slot.pending = counts.get(slot.id, 0)
-    return slots
-
-
-def _pending(session: Session, rep_ids: list[int]) -> dict[int, int]:
-    # Only reps with a capacity are counted, and routing keeps them at or under it, so
-    # the (rep_id, status) index range read is bounded by capacity, not by history.
-    if not rep_ids:
-        return {}
-    handoffs = table(Handoff)
-    query = (
-        select(handoffs.c.rep_id, func.count())
-        .where(handoffs.c.rep_id.in_(rep_ids), handoffs.c.status == HandoffStatus.PENDING)
-        .group_by(handoffs.c.rep_id)
-    )
-    counts: dict[int, int] = dict(session.connection().execute(query).all())
-    return counts
 
 
 def save_turns(*, session: Session, turns: Mapping[int, int]) -> None:
