@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.config import TeamConfig
@@ -90,3 +96,31 @@ def lead_body(external_id: str, **fields: Any) -> dict[str, Any]:
 def demo(event_id: str = "e-demo", when: str = "2026-11-20T10:00:00Z") -> dict[str, Any]:
     """Gets a demo-request activity."""
     return {"id": event_id, "kind": "demo_request", "occurred_at": when}
+
+
+@contextmanager
+def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """Runs `handoff serve --port 0` in `workdir`; yields its base URL; stops it after."""
+    script = Path(sys.executable).parent / "handoff"
+    process = subprocess.Popen(
+        [script, "serve", "--port", "0"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        seen = []
+        for line in process.stdout:
+            seen.append(line)
+            found = re.search(r"Uvicorn running on (http://\S+)", line)
+            if found:
+                yield found.group(1)
+                return
+        raise AssertionError("handoff serve did not start:\n" + "".join(seen))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,7 +19,7 @@ from typing import Any
 import httpx
 
 from tests.bench.common import Result
-from tests.helpers import RULES_TOML, TEAM_TOML
+from tests.helpers import RULES_TOML, TEAM_TOML, running_serve
 
 CLIENTS = 16
 HTTP_LEADS = 4000
@@ -46,28 +44,6 @@ def lead(i: int, rng: random.Random) -> dict[str, Any]:
             for k in range(3)
         ],
     }
-
-
-def _start_server(folder: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-        "HANDOFF_API_TOKEN": TOKEN,
-    }
-    process = subprocess.Popen(
-        [HANDOFF, "serve", "--port", "0"],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        found = re.search(r"Uvicorn running on (http://\S+)", line)
-        if found:
-            return process, found.group(1)
-    raise RuntimeError("handoff serve did not start")
 
 
 async def _load(url: str) -> tuple[float, list[float], int]:
@@ -99,14 +75,13 @@ def _http() -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-        process, url = _start_server(folder)
-        try:
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+            "HANDOFF_API_TOKEN": TOKEN,
+        }
+        with running_serve(folder, env) as url:
             elapsed, latencies, failures = asyncio.run(_load(url))
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-            assert process.stdout is not None
-            process.stdout.close()
     cuts = statistics.quantiles(latencies, n=100)
     details = {"leads": HTTP_LEADS, "clients": CLIENTS, "failures": failures, "database": "sqlite"}
     return [

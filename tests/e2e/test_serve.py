@@ -3,59 +3,25 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body
+from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
 
 TOKEN = "e2e-token"
-
-
-def start(workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    """Starts `handoff serve --port 0`; gets the process and its base URL."""
-    script = Path(sys.executable).parent / "handoff"
-    process = subprocess.Popen(
-        [script, "serve", "--port", "0"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    deadline = time.monotonic() + 30
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        found = re.search(r"Uvicorn running on (http://\S+)", line)
-        if found:
-            return process, found.group(1)
-    process.kill()
-    raise AssertionError("handoff serve did not start:\n" + "".join(seen))
 
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[str]:
     (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
     env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": TOKEN}
-    process, url = start(tmp_path, env)
-    try:
+    with running_serve(tmp_path, env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        assert process.stdout is not None
-        process.stdout.close()
 
 
 def test_serve_takes_leads_over_http(server: str) -> None:
