@@ -59,13 +59,9 @@ def _lead_in(row: LeadRow, options: ImportOptions, activities: list[dict[str, An
             **fields,
             "source_system": options.source_system,
             "external_id": row.external_id,
-            "activities": [*[_inline(a) for a in row.activities], *activities],
+            "activities": [*row.activity_records, *activities],
         }
     )
-
-
-def _inline(activity: Any) -> dict[str, Any]:
-    return {"kind": activity.kind, "occurred_at": activity.occurred_at}
 
 
 def _count_rows(path: Path) -> int:

@@ -45,6 +45,8 @@ class LeadRow:
     external_id: str
     fields: dict[str, Any]
     activities: list[Activity] = field(default_factory=list)
+    # The inline activities as given (with their ids), for intake to validate itself.
+    activity_records: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ def _lead(
         inline = [_inline_activity(item) for item in record.get("activities") or []]
     except ValueError as exc:
         return RowError(path, line, f"activities: {exc}")
-    return LeadRow(line=line, external_id=external_id, fields=fields, activities=inline)
+    records = list(record.get("activities") or [])
+    return LeadRow(line, external_id, fields, activities=inline, activity_records=records)
 
 
 def _inline_activity(item: Any) -> Activity:

@@ -90,3 +90,18 @@ def test_import_needs_a_team_section(workdir: Path, capsys: pytest.CaptureFixtur
     code, err = run(capsys, "import", "leads.csv")
     assert code == 2
     assert "this command needs a [team] section" in err
+
+
+def test_json_lines_import_keeps_inline_activity_ids(
+    workdir: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "leads.jsonl").write_text(
+        '{"external_id": "J", "employees": 100, "country": "US", "activities": '
+        '[{"id": "crm-77", "kind": "demo_request", "occurred_at": "2026-11-19T10:00:00Z"}]}\n'
+    )
+    code, err = run(capsys, "import", "leads.jsonl")
+    assert code == 0, err
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert session.scalars(select(Activity.external_id)).all() == ["crm-77"]
+    engine.dispose()
