@@ -10,6 +10,7 @@ import difflib
 import os
 import tomllib
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.tomllines import dotted, index_lines, line_of
-from scoring.rules import ScoringRules
+from scoring.rules import ScoringRules, Tier
 
 DEFAULT_PATH = Path("handoff.toml")
 ENV_VAR = "HANDOFF_CONFIG"
@@ -63,6 +64,12 @@ class TeamConfig(_Section):
     channel: str = Field(min_length=1)
     digest_channel: str | None = None
     territory_field: str = Field(default="country", min_length=1)
+    dm_reps: bool = False
+    next_action: dict[Tier, str] = {
+        Tier.HIGH_PRIORITY: "Call within 15 minutes",
+        Tier.SQL: "Call today",
+        Tier.MQL: "Reach out within 24 hours",
+    }
     reps: list[RepConfig] = []
 
     @field_validator("timezone")
@@ -90,11 +97,52 @@ def _zone(name: str) -> str:
     return name
 
 
+class Disposition(StrEnum):
+    """Where a rejected lead goes."""
+
+    NURTURE = "nurture"
+    DISQUALIFY = "disqualify"
+
+
+class RejectReason(_Section):
+    """One reason a rep may give for rejecting a lead."""
+
+    code: str = Field(pattern=r"^[a-z0-9_]{1,50}$")
+    label: str = Field(min_length=1, max_length=75)
+    disposition: Disposition = Disposition.NURTURE
+    note_required: bool = False
+
+
+DEFAULT_REJECT_REASONS = [
+    RejectReason(
+        code="not_icp", label="Not our ideal customer", disposition=Disposition.DISQUALIFY
+    ),
+    RejectReason(code="no_budget", label="No budget or timing"),
+    RejectReason(
+        code="bad_contact", label="Bad contact details", disposition=Disposition.DISQUALIFY
+    ),
+    RejectReason(
+        code="existing_customer", label="Already a customer", disposition=Disposition.DISQUALIFY
+    ),
+    RejectReason(code="too_early", label="Too early: needs nurturing"),
+    RejectReason(code="other", label="Other", note_required=True),
+]
+
+
 class HandoffConfig(_Section):
     """The whole config file. Each command asks only for the sections it uses."""
 
     scoring: ScoringRules | None = None
     team: TeamConfig | None = None
+    reject_reasons: list[RejectReason] = Field(default=DEFAULT_REJECT_REASONS, min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_codes(self) -> HandoffConfig:
+        codes = [reason.code for reason in self.reject_reasons]
+        repeated = sorted({code for code in codes if codes.count(code) > 1})
+        if repeated:
+            raise ValueError(f"reject reason codes must be unique; repeated: {', '.join(repeated)}")
+        return self
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
@@ -65,3 +66,28 @@ def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list
     handoffs = table(Handoff)
     statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
     return [row.id for row in session.connection().execute(statement, values)]
+
+
+def record_posted(
+    *, session: Session, handoff_id: int, channel: str, ts: str, posted_at: datetime
+) -> None:
+    """Records where a hand-off's card was posted (the first post only)."""
+    handoffs = table(Handoff)
+    session.connection().execute(
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.message_ts.is_(None))
+        .values(channel=channel, message_ts=ts, posted_at=posted_at)
+    )
+
+
+def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | None]:
+    """Gets (channel, message ts) of a hand-off's card; ts is None until it is posted."""
+    handoffs = table(Handoff)
+    row = (
+        session.connection()
+        .execute(
+            select(handoffs.c.channel, handoffs.c.message_ts).where(handoffs.c.id == handoff_id)
+        )
+        .first()
+    )
+    return (row.channel, row.message_ts) if row else (None, None)

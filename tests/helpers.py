@@ -49,7 +49,7 @@ block = true
 TEAM_TOML = """\
 [team]
 timezone = "America/New_York"
-channel = "C0LEADS"
+channel = "C0123LEADS"
 [[team.reps]]
 slack_id = "U0ALICE"
 name = "Alice"

@@ -39,7 +39,7 @@ def test_qualifying_lead_is_handed_off_with_its_card_queued(engine: Engine) -> N
         handoff = session.scalars(select(Handoff)).one()
         snapshot = session.get(ScoreSnapshot, handoff.snapshot_id)
         assert snapshot is not None
-        assert (handoff.tier, handoff.channel, snapshot.total) == ("sql", "C0LEADS", 70)
+        assert (handoff.tier, handoff.channel, snapshot.total) == ("sql", "C0123LEADS", 70)
         entry = session.scalars(select(Outbox)).one()
         assert (entry.kind, entry.payload, entry.handoff_id) == (
             "post_card",

@@ -1,0 +1,207 @@
+"""The outbox sender: every card post and update goes out from the outbox table.
+
+Per channel, entries go out in order, paced to about one message a second with short
+bursts (https://api.slack.com/apis/rate-limits#posting-messages). A rate limit reschedules
+the entry at Retry-After without counting it as a failed try, and holds the rest of
+that channel's queue so order is kept. Timeouts and 5xx back off exponentially; after
+MAX_ATTEMPTS the entry is dead and logged loudly. Permanent errors (a missing channel,
+a bad token) die at once, logged with what to fix.
+
+Each attempt is counted in the database before the call is made. If the process dies
+between Slack posting a card and us recording it, the next attempt sees the count and
+first looks for the card in the channel (cards carry their hand-off id in message
+metadata), so a crash never makes a duplicate card.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.cards import Card, load_card
+from bot.chat import ChatSurface, DeliveryError, Posted
+from bot.config import RejectReason, TeamConfig
+from store.handoffs import posted_at, record_posted
+from store.models import OutboxStatus
+from store.outbox import PendingEntry, claim, finish, pending_entries
+
+log = logging.getLogger(__name__)
+
+POST_CARD = "post_card"
+UPDATE_CARD = "update_card"
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+RECONCILE_WINDOW_S = 3600.0
+
+
+class Pacer:
+    """A token bucket per channel: `rate` messages a second, bursts up to `burst`."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = 1.0,
+        burst: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate, self.burst = rate, burst
+        self.clock, self.sleep = clock, sleep
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def wait(self, channel: str) -> None:
+        """Blocks until a message may go to `channel`, and takes its token."""
+        tokens, stamp = self.buckets.get(channel, (float(self.burst), self.clock()))
+        now = self.clock()
+        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
+        if tokens < 1:
+            self.sleep((1 - tokens) / self.rate)
+            now = self.clock()
+            tokens = 1.0
+        self.buckets[channel] = (tokens - 1, now)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    rescheduled: int = 0
+    dead: int = 0
+    held: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Deliverer:
+    """Sends due outbox entries through a chat surface."""
+
+    engine: Engine
+    surface: ChatSurface
+    team: TeamConfig
+    reasons: list[RejectReason]
+    clock: Callable[[], datetime]
+    pacer: Pacer = field(default_factory=Pacer)
+    batch: int = 500
+
+    def deliver_due(self) -> DeliveryReport:
+        """Sends what is due now, keeping each channel's order; gets what happened.
+
+        An entry that is not due yet (backing off, or in flight at another sender) holds
+        every later entry of its channel, so a card never overtakes an earlier one.
+        """
+        report = DeliveryReport()
+        with Session(self.engine) as session:
+            entries = pending_entries(session=session, limit=self.batch)
+        for entry in entries:
+            key = entry.channel or ""
+            if key in report.held:
+                continue
+            if entry.next_attempt_at > self.clock() or not self._deliver(entry, report):
+                report.held.add(key)
+        return report
+
+    def _deliver(self, entry: PendingEntry, report: DeliveryReport) -> bool:
+        now = self.clock()
+        with Session(self.engine) as session:
+            if not claim(session=session, entry_id=entry.id, now=now, lease_until=now + LEASE):
+                return True  # another sender took it
+            session.commit()
+        try:
+            self._send(entry)
+        except DeliveryError as error:
+            self._failed(entry, error, report)
+            return False
+        with Session(self.engine) as session:
+            finish(session=session, entry_id=entry.id, status=OutboxStatus.SENT, now=self.clock())
+            session.commit()
+        report.sent += 1
+        return True
+
+    def _send(self, entry: PendingEntry) -> None:
+        assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
+        with Session(self.engine) as session:
+            card = load_card(
+                session=session, handoff_id=entry.handoff_id, team=self.team, reasons=self.reasons
+            )
+            channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+        channel = channel or entry.channel or self.team.channel
+        if entry.kind == POST_CARD:
+            if ts is None:
+                self._post(entry, channel, card)
+            return
+        if ts is None:
+            raise DeliveryError("not_posted_yet")  # its post is still queued: retry later
+        self.pacer.wait(channel)
+        self.surface.update_card(posted=Posted(channel, ts), card=card)
+
+    def _post(self, entry: PendingEntry, channel: str, card: Card) -> None:
+        found = None
+        if entry.attempts > 0:  # an earlier try may have posted before we could record it
+            since = entry.created_at.timestamp() - RECONCILE_WINDOW_S
+            found = self.surface.find_card(channel=channel, handoff_id=card.handoff_id, since=since)
+        if found is None:
+            self.pacer.wait(channel)
+            found = self.surface.post_card(channel=channel, card=card)
+        with Session(self.engine) as session:
+            record_posted(
+                session=session,
+                handoff_id=card.handoff_id,
+                channel=found.channel,
+                ts=found.ts,
+                posted_at=self.clock(),
+            )
+            session.commit()
+
+    def _failed(self, entry: PendingEntry, error: DeliveryError, report: DeliveryReport) -> None:
+        now = self.clock()
+        attempts = entry.attempts + 1
+        with Session(self.engine) as session:
+            if error.retry_after is not None:
+                again = now + timedelta(seconds=error.retry_after)
+                finish(
+                    session=session,
+                    entry_id=entry.id,
+                    status=OutboxStatus.PENDING,
+                    now=now,
+                    next_attempt_at=again,
+                    error=str(error),
+                    uncount=True,
+                )
+                report.rescheduled += 1
+            elif error.permanent or attempts >= MAX_ATTEMPTS:
+                finish(
+                    session=session,
+                    entry_id=entry.id,
+                    status=OutboxStatus.DEAD,
+                    now=now,
+                    error=str(error),
+                )
+                report.dead += 1
+                log.error(
+                    "Slack message %s (%s for hand-off %s to %s) given up after %d attempt(s): %s",
+                    entry.id,
+                    entry.kind,
+                    entry.handoff_id,
+                    entry.channel,
+                    attempts,
+                    error,
+                )
+            else:
+                again = now + timedelta(seconds=min(2**attempts, 600))
+                finish(
+                    session=session,
+                    entry_id=entry.id,
+                    status=OutboxStatus.PENDING,
+                    now=now,
+                    next_attempt_at=again,
+                    error=str(error),
+                )
+                report.rescheduled += 1
+                log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
+            session.commit()
