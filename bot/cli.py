@@ -19,7 +19,7 @@ from bot.intake import Context
 from bot.leadfiles import FileProblem, parse_instant
 from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
-from bot.server import database_command, serve
+from bot.server import database_command, run_sandbox, serve
 from bot.settings import Settings
 
 
@@ -64,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(serve)
     serve.add_argument("--host", help="address to listen on (default: $HOST, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT, else 8080; 0 picks one)")
+
+    sandbox = commands.add_parser("sandbox", help="run a local Slack (no workspace needed)")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=3210)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -159,6 +163,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "demo":
         return demo.run(args.config)
+    if args.command == "sandbox":
+        return run_sandbox(host=args.host, port=args.port)
     if args.command in ("serve", "db", "import"):
         return _service_command(args)
     rules = load_config(args.config).scoring
@@ -178,7 +184,7 @@ def _service_command(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     rules, team = config.scoring, config.team
     if args.command == "serve":
-        return serve(settings, rules=rules, team=team, host=args.host, port=args.port)
+        return serve(settings, config=config.settings, host=args.host, port=args.port)
     options = ImportOptions(
         leads=args.file,
         activities=args.activities,

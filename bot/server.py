@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from bot.api import AppState, create_api
-from bot.config import TeamConfig
+from bot.config import HandoffConfig
+from bot.delivery import Deliverer, SenderThread
 from bot.runtime import open_database, sync_team
+from bot.sandbox import SlackSandbox
 from bot.settings import Settings
-from scoring import ScoringRules
+from bot.slack.app import Deps, create_app, mount, start_socket_mode
+from bot.slack.surface import SlackSurface, web_client
 from store.db import make_engine
 from store.migrate import current_revision, head_revision, upgrade
 
@@ -47,10 +54,21 @@ def database_command(action: str, settings: Settings) -> int:
     return 0
 
 
-def serve(
-    settings: Settings, *, rules: ScoringRules, team: TeamConfig, host: str | None, port: int | None
-) -> int:
-    """Applies migrations, syncs reps, and serves HTTP until stopped."""
+SLACK_MISSING = """\
+handoff serve: Slack is not configured ({names} not set). Leads are still taken in and
+handed off; their cards wait in the outbox and go out once Slack is configured.
+To try the app without a workspace, run a local Slack sandbox in another terminal:
+    handoff sandbox --port 3210
+and start serve with SLACK_API_URL=http://127.0.0.1:3210/api/ SLACK_BOT_TOKEN=xoxb-sandbox
+SLACK_SIGNING_SECRET=sandbox-secret. For a real workspace, see "Create the Slack app" in
+the README."""
+
+
+def serve(settings: Settings, *, config: HandoffConfig, host: str | None, port: int | None) -> int:
+    """Applies migrations, syncs reps, and serves HTTP (and Slack) until stopped."""
+    rules, team = config.scoring, config.team
+    assert rules is not None, "serve needs [scoring]: checked by the caller"
+    assert team is not None, "serve needs [team]: checked by the caller"
     problems = settings.missing_for_serve()
     if problems:
         for problem in problems:
@@ -66,7 +84,7 @@ def serve(
         return 2
     reps = sync_team(engine=engine, team=team)
     assert settings.handoff_api_token is not None
-    app = create_api(
+    api = create_api(
         AppState(
             engine=engine,
             rules=rules,
@@ -74,9 +92,11 @@ def serve(
             api_token=settings.handoff_api_token.get_secret_value(),
         )
     )
+    slack = _start_slack(settings, api, engine, config)
     print(
         f"handoff serve: database {shown_url(settings.database_url)} at revision {revision}; "
-        f"rules {rules.version}; {len(reps)} rep(s); cards to {team.channel}",
+        f"rules {rules.version}; {len(reps)} rep(s); cards to {team.channel}"
+        + (f"; Slack at {settings.slack_api_url}" if slack else ""),
         flush=True,
     )
     # Everything made so far (modules, rules, the app) lives as long as the process:
@@ -84,12 +104,71 @@ def serve(
     gc.freeze()
     try:
         uvicorn.run(
-            app,
+            api,
             host=host or settings.host,
             port=settings.port if port is None else port,
             log_level="info",
             access_log=False,
         )
     finally:
+        for stop in slack:
+            stop()
         engine.dispose()
+    return 0
+
+
+def _start_slack(
+    settings: Settings, api: FastAPI, engine: Engine, config: HandoffConfig
+) -> list[Callable[[], None]]:
+    """Mounts the Bolt app and starts the outbox sender; gets what to stop at the end."""
+    missing = settings.missing_for_slack()
+    if missing:
+        print(SLACK_MISSING.format(names=", ".join(missing)), file=sys.stderr, flush=True)
+        return []
+    assert settings.slack_bot_token is not None
+    assert config.team is not None
+    client = web_client(
+        token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+    )
+    clock = lambda: datetime.now(UTC)  # noqa: E731
+    sender = SenderThread(
+        Deliverer(
+            engine=engine,
+            surface=SlackSurface(client),
+            team=config.team,
+            reasons=config.reject_reasons,
+            clock=clock,
+        )
+    )
+    deps = Deps(
+        engine=engine,
+        team=config.team,
+        reasons=config.reject_reasons,
+        clock=clock,
+        wake_sender=sender.wake,
+    )
+    secret = (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    bolt = create_app(client=client, signing_secret=secret, deps=deps)
+    stops: list[Callable[[], None]] = [sender.stop]
+    if settings.slack_app_token is not None:
+        handler = start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
+        stops.append(handler.close)
+    else:
+        mount(api, bolt)
+    sender.start()
+    return stops
+
+
+def run_sandbox(*, host: str, port: int) -> int:
+    """Runs the local Slack sandbox until interrupted."""
+    sandbox = SlackSandbox(host=host, port=port)
+    print(f"Slack sandbox listening: SLACK_API_URL={sandbox.url} (Ctrl-C to stop)", flush=True)
+    try:
+        sandbox.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.server.server_close()
     return 0

@@ -17,6 +17,21 @@ class Settings(BaseSettings):
     handoff_api_token: SecretStr | None = Field(default=None, validation_alias="HANDOFF_API_TOKEN")
     port: int = Field(default=8080, ge=0, le=65535, validation_alias="PORT")
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    slack_bot_token: SecretStr | None = Field(default=None, validation_alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+
+    def missing_for_slack(self) -> list[str]:
+        """Gets the names of the Slack settings that are not set (empty when ready)."""
+        needed = {"SLACK_BOT_TOKEN": self.slack_bot_token}
+        if self.slack_app_token is None:  # HTTP mode: Slack's requests are signed
+            needed["SLACK_SIGNING_SECRET"] = self.slack_signing_secret
+        return [
+            name for name, value in needed.items() if value is None or not value.get_secret_value()
+        ]
 
     def missing_for_serve(self) -> list[str]:
         """Gets a line per setting `handoff serve` needs but does not have."""

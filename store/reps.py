@@ -54,6 +54,11 @@ def sync_reps(*, session: Session, reps: Sequence[dict[str, Any]]) -> list[Rep]:
     return synced
 
 
+def configured_reps(*, session: Session) -> list[Rep]:
+    """Gets the reps currently in the config."""
+    return list(session.scalars(select(Rep).where(col(Rep.in_config).is_(True))))
+
+
 def find_rep(*, session: Session, slack_id: str) -> Rep | None:
     """Gets a rep by Slack user id."""
     return session.scalars(select(Rep).where(col(Rep.slack_id) == slack_id)).first()

@@ -15,12 +15,19 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
     SectionBlock,
+    StaticSelectElement,
 )
+from slack_sdk.models.views import View
 
 from bot.cards import Card
-from bot.slack.ids import ActionId, BlockId
+from bot.config import RejectReason
+from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.text import Mrkdwn, date_token, mention, mrkdwn, plain
 from store.models import HandoffStatus
 
@@ -147,3 +154,40 @@ def _duration(minutes: float) -> str:
 def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
     """Gets blocks as the JSON the Web API takes (slack_sdk validates them here)."""
     return [block.to_dict() for block in blocks]
+
+
+def reject_modal(
+    *, handoff_id: int, lead_name: str, reasons: list[RejectReason], state: str
+) -> View:
+    """Gets the reject dialog: a required reason and a note (required for some reasons)."""
+    options = [Option(value=r.code, label=cut(r.label, 75)) for r in reasons[:100]]
+    return View(
+        type="modal",
+        callback_id=CallbackId.REJECT,
+        private_metadata=state,
+        title=PlainTextObject(text="Reject lead"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=cut(mrkdwn("reject_intro.md.j2", name=lead_name), SECTION_MAX)
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.REJECT_REASON,
+                label=PlainTextObject(text="Why is this lead not sales-ready?"),
+                element=StaticSelectElement(
+                    action_id=ActionId.REJECT_REASON, placeholder="Choose a reason", options=options
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.REJECT_NOTE,
+                label=PlainTextObject(text="Note for marketing"),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=ActionId.REJECT_NOTE, multiline=True, max_length=3000
+                ),
+            ),
+        ],
+    )

@@ -1,0 +1,141 @@
+"""Accept, Claim and Reject: the buttons on a lead card and the reject dialog.
+
+Each listener acks first (Slack wants an answer within 3 seconds), then decides through
+`bot.decisions`, then tells the clicker anything that went wrong, privately. A modal
+submission is the exception: validation errors must travel in the ack itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot import decisions
+from bot.cards import load_card
+from bot.decisions import Actor, Decision
+from bot.slack.blocks import reject_modal
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from store.models import Handoff
+
+
+class RejectState(BaseModel):
+    """What the reject dialog carries in `private_metadata`."""
+
+    handoff_id: int
+    channel: str | None = None
+
+
+def register(app: App) -> None:
+    """Registers the card's listeners."""
+    app.action(ActionId.ACCEPT)(on_accept)
+    app.action(ActionId.CLAIM)(on_claim)
+    app.action(ActionId.REJECT)(on_reject_button)
+    app.view(CallbackId.REJECT)(on_reject_submit)
+
+
+def _clicked(body: dict[str, Any]) -> tuple[int, Actor, str | None]:
+    action = body["actions"][0]
+    channel = (body.get("channel") or {}).get("id")
+    return int(action["value"]), Actor(body["user"]["id"]), channel
+
+
+def _tell(client: WebClient, channel: str | None, user: str, decision: Decision) -> None:
+    if channel:
+        client.chat_postEphemeral(channel=channel, user=user, text=decision.message)
+
+
+def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
+    deps = context["deps"]
+    with Session(deps.engine) as session:
+        decision: Decision = step(session=session, now=deps.clock(), **kwargs)
+        session.commit()
+    if decision.ok:
+        deps.wake_sender()
+    return decision
+
+
+def on_accept(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Accept: the first authorised click wins; the card is updated through the outbox."""
+    ack()
+    handoff_id, actor, channel = _clicked(body)
+    decision = _decide(context, decisions.accept, handoff_id=handoff_id, actor=actor)
+    if not decision.ok:
+        _tell(client, channel, actor.slack_id, decision)
+
+
+def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Claim: a rep takes an unassigned lead (and accepts it)."""
+    ack()
+    handoff_id, actor, channel = _clicked(body)
+    decision = _decide(context, decisions.claim, handoff_id=handoff_id, actor=actor)
+    if not decision.ok:
+        _tell(client, channel, actor.slack_id, decision)
+
+
+def on_reject_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Reject: opens the dialog, if the clicker may decide."""
+    ack()
+    handoff_id, actor, channel = _clicked(body)
+    deps = context["deps"]
+    with Session(deps.engine) as session:
+        handoff = session.get(Handoff, handoff_id)
+        allowed = (
+            decisions.may_decide(session=session, handoff=handoff, actor=actor)
+            if handoff is not None
+            else Decision(False, "This lead is no longer in the system.")
+        )
+        if allowed.ok and handoff is not None and handoff.status != "pending":
+            allowed = Decision(False, f"Already {handoff.status} by <@{handoff.decided_by}>.")
+        card = (
+            load_card(session=session, handoff_id=handoff_id, team=deps.team, reasons=deps.reasons)
+            if allowed.ok
+            else None
+        )
+    if card is None:
+        _tell(client, channel, actor.slack_id, allowed)
+        return
+    state = RejectState(handoff_id=handoff_id, channel=channel).model_dump_json()
+    view = reject_modal(
+        handoff_id=handoff_id, lead_name=card.name, reasons=deps.reasons, state=state
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+
+def on_reject_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+) -> None:
+    """The reject dialog's submission: validated here, errors shown on the right field."""
+    deps = context["deps"]
+    values = view["state"]["values"]
+    selected = values.get(BlockId.REJECT_REASON, {}).get(ActionId.REJECT_REASON) or {}
+    code = (selected.get("selected_option") or {}).get("value")
+    note = (values.get(BlockId.REJECT_NOTE, {}).get(ActionId.REJECT_NOTE) or {}).get("value") or ""
+    reason = next((r for r in deps.reasons if r.code == code), None)
+    problems = decisions.reject_problems(reason=reason, note=note)
+    if problems:
+        blocks = {"reason": BlockId.REJECT_REASON, "note": BlockId.REJECT_NOTE}
+        ack(response_action="errors", errors={blocks[k]: v for k, v in problems.items()})
+        return
+    assert reason is not None
+    state = RejectState.model_validate_json(view["private_metadata"])
+    decision = _decide(
+        context,
+        decisions.reject,
+        handoff_id=state.handoff_id,
+        actor=Actor(body["user"]["id"]),
+        reason=reason,
+        note=note,
+    )
+    if not decision.ok:
+        # Modal errors are plain text: show "@U123" rather than an unrendered mention.
+        plain = re.sub(r"<@(\w+)>", r"@\1", decision.message)
+        ack(response_action="errors", errors={BlockId.REJECT_REASON: plain})
+        return
+    ack()

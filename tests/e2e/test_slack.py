@@ -1,0 +1,239 @@
+"""`handoff serve` against the local Slack sandbox, with clicks signed as Slack signs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import select
+from sqlmodel import Session
+
+from bot.sandbox import SlackSandbox
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from store.db import make_engine
+from store.models import Handoff, Lead
+from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
+
+TOKEN = "e2e-token"
+SECRET = "e2e-signing-secret"
+CHANNEL = "C0123LEADS"
+
+
+@dataclass
+class Stack:
+    """A running `handoff serve`, the sandbox it talks to, and its database."""
+
+    url: str
+    sandbox: SlackSandbox
+    database_url: str
+
+    def post_lead(self, external_id: str) -> dict[str, Any]:
+        body = lead_body(
+            external_id, first_name="<!channel>", employees=100, country="US", activities=[demo()]
+        )
+        response = httpx.post(
+            f"{self.url}/api/leads",
+            json=body,
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=10,
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def slack(self, payload: dict[str, Any], *, secret: str = SECRET) -> httpx.Response:
+        """Sends an interaction to /slack/events, signed as Slack signs it."""
+        body = urlencode({"payload": json.dumps(payload)})
+        stamp = str(int(time.time()))
+        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+        headers = {
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
+        return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=10)
+
+    def handoff(self, handoff_id: int) -> Handoff:
+        engine = make_engine(self.database_url)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                found = session.get(Handoff, handoff_id)
+                assert found is not None
+                return found
+        finally:
+            engine.dispose()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture
+def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    with SlackSandbox() as sandbox:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HANDOFF_API_TOKEN": TOKEN,
+            "SLACK_BOT_TOKEN": "xoxb-e2e",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": sandbox.url,
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        with running_serve(tmp_path, env) as url:
+            yield Stack(url, sandbox, database_url)
+
+
+def click(action: ActionId, handoff_id: int, user: str, ts: str) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it for a button on a card."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": CHANNEL,
+            "is_ephemeral": False,
+        },
+        "trigger_id": f"{int(time.time())}.1.{user}",
+        "channel": {"id": CHANNEL, "name": "sales-leads"},
+        "message": {"type": "message", "ts": ts, "text": "card"},
+        "response_url": "https://hooks.slack.invalid/actions/T0/1/x",
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": BlockId.DECISION,
+                "value": str(handoff_id),
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def submission(handoff_id: int, user: str, reason: str | None, note: str | None) -> dict[str, Any]:
+    """A view_submission payload of the reject dialog."""
+    selected = {
+        "selected_option": {"value": reason, "text": {"type": "plain_text", "text": reason}}
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy-verification-token",
+        "trigger_id": f"{int(time.time())}.2.{user}",
+        "view": {
+            "id": "V0REJECT",
+            "type": "modal",
+            "callback_id": CallbackId.REJECT,
+            "private_metadata": json.dumps({"handoff_id": handoff_id, "channel": CHANNEL}),
+            "state": {
+                "values": {
+                    BlockId.REJECT_REASON: {
+                        ActionId.REJECT_REASON: {
+                            "type": "static_select",
+                            **(selected if reason else {"selected_option": None}),
+                        }
+                    },
+                    BlockId.REJECT_NOTE: {
+                        ActionId.REJECT_NOTE: {"type": "plain_text_input", "value": note}
+                    },
+                }
+            },
+        },
+    }
+
+
+def posted_card(stack: Stack) -> dict[str, Any]:
+    messages = wait_for(lambda: stack.sandbox.channel(CHANNEL))
+    return dict(messages[0])
+
+
+def test_lead_to_card_to_accept(stack: Stack) -> None:
+    response = stack.post_lead("A1")
+    handoff_id = response["handoff"]["id"]
+    card = posted_card(stack)
+    assert card["metadata"]["event_payload"] == {"handoff_id": handoff_id}
+    assert "<!channel>" not in json.dumps(card)
+    assert stack.slack(click(ActionId.ACCEPT, handoff_id, "U0ALICE", card["ts"])).status_code == 200
+    updated = wait_for(lambda: stack.sandbox.calls_to("chat.update"))
+    assert updated[0].args["ts"] == card["ts"]
+    assert "Accepted by <@U0ALICE>" in json.dumps(stack.sandbox.channel(CHANNEL)[0]["blocks"])
+    handoff = stack.handoff(handoff_id)
+    assert (handoff.status, handoff.decided_by, handoff.message_ts) == (
+        "accepted",
+        "U0ALICE",
+        card["ts"],
+    )
+
+
+def test_second_click_and_wrong_rep_are_told_why(stack: Stack) -> None:
+    handoff_id = stack.post_lead("A2")["handoff"]["id"]
+    ts = posted_card(stack)["ts"]
+    assert stack.slack(click(ActionId.ACCEPT, handoff_id, "U0CHLOE", ts)).status_code == 200
+    wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral"))
+    refused = stack.sandbox.calls_to("chat.postEphemeral")[0].args
+    assert refused["user"] == "U0CHLOE"
+    assert "only they or their manager can decide" in refused["text"]
+    assert stack.handoff(handoff_id).status == "pending"
+    stack.slack(click(ActionId.ACCEPT, handoff_id, "U0ALICE", ts))
+    stack.slack(click(ActionId.ACCEPT, handoff_id, "U0DANA", ts))  # the manager, too late
+    late = wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral")[1:])[0].args
+    assert (late["user"], late["text"]) == ("U0DANA", "Already accepted by <@U0ALICE>.")
+
+
+def test_reject_needs_a_reason_and_a_note_for_other(stack: Stack) -> None:
+    handoff_id = stack.post_lead("A3")["handoff"]["id"]
+    ts = posted_card(stack)["ts"]
+    assert stack.slack(click(ActionId.REJECT, handoff_id, "U0ALICE", ts)).status_code == 200
+    opened = wait_for(lambda: stack.sandbox.calls_to("views.open"))[0].args
+    view = json.loads(opened["view"]) if isinstance(opened["view"], str) else opened["view"]
+    assert view["callback_id"] == CallbackId.REJECT
+    assert json.loads(view["private_metadata"])["handoff_id"] == handoff_id
+    no_note = stack.slack(submission(handoff_id, "U0ALICE", "other", None)).json()
+    assert no_note["response_action"] == "errors"
+    assert set(no_note["errors"]) == {BlockId.REJECT_NOTE}
+    assert stack.handoff(handoff_id).status == "pending"
+    done = stack.slack(submission(handoff_id, "U0ALICE", "other", "Wants a free plan"))
+    assert (done.status_code, done.text) == (200, "")
+    handoff = stack.handoff(handoff_id)
+    assert (handoff.status, handoff.reject_reason, handoff.reject_note) == (
+        "rejected",
+        "other",
+        "Wants a free plan",
+    )
+    wait_for(lambda: stack.sandbox.calls_to("chat.update"))
+    assert "Rejected by <@U0ALICE>: *Other*: Wants a free plan" in json.dumps(
+        stack.sandbox.channel(CHANNEL)[0]["blocks"]
+    )
+    engine = make_engine(stack.database_url)
+    with Session(engine) as session:
+        assert session.scalars(select(Lead.disposition)).one() == "nurture"
+    engine.dispose()
+
+
+def test_unsigned_or_forged_requests_are_refused(stack: Stack) -> None:
+    handoff_id = stack.post_lead("A4")["handoff"]["id"]
+    ts = posted_card(stack)["ts"]
+    forged = stack.slack(click(ActionId.ACCEPT, handoff_id, "U0ALICE", ts), secret="guess")
+    assert forged.status_code == 401
+    assert stack.handoff(handoff_id).status == "pending"
