@@ -34,8 +34,10 @@ from store.outbox import PendingEntry, claim, finish, pending_entries
 
 log = logging.getLogger(__name__)
 
-POST_CARD = "post_card"
-UPDATE_CARD = "update_card"
+# The kinds of outbox entry.
+POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
+POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
+UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
@@ -131,6 +133,10 @@ class Deliverer:
                 session=session, handoff_id=entry.handoff_id, team=self.team, reasons=self.reasons
             )
             channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+        if entry.kind == POST_DM_COPY and entry.channel:
+            self.pacer.wait(entry.channel)
+            self.surface.post_card(channel=entry.channel, card=card)
+            return
         channel = channel or entry.channel or self.team.channel
         if entry.kind == POST_CARD:
             if ts is None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import TeamConfig
+from bot.delivery import POST_CARD, POST_DM_COPY
 from bot.intake_models import LeadIn, StandaloneActivityIn
 from bot.routing import Rotation
 from scoring import Activity as ScoredActivity
@@ -35,8 +36,6 @@ from store.leads import (
 from store.models import LeadDisposition
 from store.outbox import enqueue
 from store.reps import routing_slots, save_turns
-
-POST_CARD = "post_card"
 
 
 class UnknownLead(LookupError):
@@ -272,19 +271,27 @@ def _hand_off(
             )
         ],
     )
-    enqueue(
-        session=session,
-        entries=[
+    entries = [
+        {
+            "kind": POST_CARD,
+            "channel": team.channel,
+            "payload": {"handoff_id": handoff_id},
+            "handoff_id": handoff_id,
+        }
+        for handoff_id in ids
+    ]
+    if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
+        entries += [
             {
-                "kind": POST_CARD,
-                "channel": team.channel,
+                "kind": POST_DM_COPY,
+                "channel": a.rep.slack_id,
                 "payload": {"handoff_id": handoff_id},
                 "handoff_id": handoff_id,
             }
-            for handoff_id in ids
-        ],
-        now=context.now,
-    )
+            for handoff_id, a in zip(ids, assignments, strict=True)
+            if a.rep is not None
+        ]
+    enqueue(session=session, entries=entries, now=context.now)
     return {
         state.id: OpenHandoff(handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason)
         for state, handoff_id, a in zip(states, ids, assignments, strict=True)

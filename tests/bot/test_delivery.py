@@ -210,3 +210,17 @@ def test_channels_do_not_hold_each_other_up(
     sandbox.fail("chat.postMessage", status=429, retry_after=30)
     report = make_deliverer(engine, sandbox, clock).deliver_due()
     assert (report.rescheduled, report.sent) == (1, 1)
+
+
+def test_dm_copy_goes_to_the_assigned_rep(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    ctx = context(dm_reps=True)
+    sync_team(engine=engine, team=ctx.team)
+    body = LeadIn.model_validate(lead_body("D1", employees=100, country="US", activities=[demo()]))
+    with Session(engine) as session:
+        ingest_leads(session=session, leads=[body], context=ctx)
+        session.commit()
+    drain(make_deliverer(engine, sandbox, clock), clock, rounds=3)
+    assert len(sandbox.channel(CHANNEL)) == 1
+    assert len(sandbox.channel("U0ALICE")) == 1
