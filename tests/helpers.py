@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -99,28 +100,39 @@ def demo(event_id: str = "e-demo", when: str = "2026-11-20T10:00:00Z") -> dict[s
 
 
 @contextmanager
-def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
-    """Runs `handoff serve --port 0` in `workdir`; yields its base URL; stops it after."""
-    script = Path(sys.executable).parent / "handoff"
+def running_server(args: list[Any], *, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """Runs a uvicorn-served process; yields its base URL once it listens; stops it after.
+
+    Its output is read to the end in the background: a child whose output pipe fills up
+    (tracebacks, logs) would block and never finish.
+    """
     process = subprocess.Popen(
-        [script, "serve", "--port", "0"],
-        cwd=workdir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert process.stdout is not None
+    seen: list[str] = []
     try:
-        seen = []
         for line in process.stdout:
             seen.append(line)
             found = re.search(r"Uvicorn running on (http://\S+)", line)
             if found:
+                threading.Thread(target=seen.extend, args=(process.stdout,), daemon=True).start()
                 yield found.group(1)
                 return
-        raise AssertionError("handoff serve did not start:\n" + "".join(seen))
+        raise AssertionError(f"{args[0]} did not start:\n" + "".join(seen))
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
         process.stdout.close()
+
+
+@contextmanager
+def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
+    """Runs `handoff serve --port 0` in `workdir`; yields its base URL; stops it after."""
+    script = Path(sys.executable).parent / "handoff"
+    with running_server([script, "serve", "--port", "0"], cwd=workdir, env=env) as url:
+        yield url

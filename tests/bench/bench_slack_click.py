@@ -1,0 +1,180 @@
+"""Accept-click ack latency: `handoff serve` beside a bare Bolt app that only acks.
+
+Both run as separate processes on this machine. 20 clients click at once, each on its
+own card (so every click is a real decision: a database transition, a card update queued,
+the sender woken), for ROUNDS rounds; the time is from sending the signed request to
+receiving Slack's required acknowledgement. The bare app is the floor: Bolt's own
+request handling, signature check and dispatch, through the same FastAPI mount.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from bot.sandbox import SlackSandbox
+from tests.bench.common import Result
+from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve, running_server
+
+CLICKS = 20
+ROUNDS = 10
+SECRET = "bench-secret"
+TOKEN = "bench-token"
+
+BARE_APP = """
+import sys
+import uvicorn
+from fastapi import FastAPI
+from slack_bolt import App
+from slack_sdk import WebClient
+from bot.slack.app import mount
+
+client = WebClient(token="xoxb-bare", base_url=sys.argv[2])  # the sandbox: Bolt calls auth.test
+app = App(signing_secret=sys.argv[1], client=client, token_verification_enabled=False)
+
+@app.action("handoff_accept")
+def accept(ack):
+    ack()
+
+api = FastAPI()
+mount(api, app)
+uvicorn.run(api, host="127.0.0.1", port=0, log_level="info")
+"""
+
+
+def _click(handoff_id: int, user: str) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy",
+        "trigger_id": f"1.{handoff_id}.x",
+        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0123LEADS"},
+        "channel": {"id": "C0123LEADS", "name": "leads"},
+        "message": {"type": "message", "ts": "1.1", "text": "card"},
+        "response_url": "https://hooks.slack.invalid/x",
+        "actions": [
+            {
+                "action_id": "handoff_accept",
+                "block_id": "handoff_decision",
+                "value": str(handoff_id),
+                "type": "button",
+                "action_ts": "1.1",
+            }
+        ],
+    }
+
+
+def _signed(payload: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    body = urlencode({"payload": json.dumps(payload)})
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
+    return body, {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+async def _rounds(url: str, targets: list[tuple[int, str]]) -> list[float]:
+    latencies: list[float] = []
+    # Signed up front, so that the client's own work does not share the CPU with the
+    # server while it is being measured.
+    requests = {(h, u): _signed(_click(h, u)) for h, u in targets}
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def one(handoff_id: int, user: str) -> None:
+            body, headers = requests[(handoff_id, user)]
+            start = time.perf_counter()
+            response = await client.post("/slack/events", content=body, headers=headers)
+            latencies.append(time.perf_counter() - start)
+            response.raise_for_status()
+
+        for round_start in range(0, len(targets), CLICKS):
+            batch = targets[round_start : round_start + CLICKS]
+            await asyncio.gather(*(one(h, u) for h, u in batch))
+    return latencies
+
+
+def _handoffs(url: str) -> list[tuple[int, str]]:
+    targets = []
+    with httpx.Client(
+        base_url=url, timeout=30, headers={"Authorization": f"Bearer {TOKEN}"}
+    ) as client:
+        for i in range(CLICKS * ROUNDS):
+            body = lead_body(f"B{i}", employees=100, country="US", activities=[demo()])
+            handoff = client.post("/api/leads", json=body).json()["handoff"]
+            targets.append((handoff["id"], handoff["rep"]))
+    return targets
+
+
+@contextmanager
+def _bare_app(api_url: str) -> Iterator[str]:
+    script = Path(tempfile.mkdtemp()) / "bare.py"
+    script.write_text(BARE_APP)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with running_server(
+        [sys.executable, script, SECRET, api_url], cwd=script.parent, env=env
+    ) as url:
+        yield url
+
+
+def _cuts(latencies: list[float]) -> tuple[float, float]:
+    cuts = statistics.quantiles(latencies, n=100)
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def run() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp, SlackSandbox() as sandbox:
+        folder = Path(tmp)
+        (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{folder / 'click.db'}",
+            "HANDOFF_API_TOKEN": TOKEN,
+            "SLACK_BOT_TOKEN": "xoxb-bench",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": sandbox.url,
+        }
+        with running_serve(folder, env) as url:
+            ours = asyncio.run(_rounds(url, _handoffs(url)))
+        with _bare_app(sandbox.url) as url:
+            bare = asyncio.run(_rounds(url, [(i, "U0ALICE") for i in range(CLICKS * ROUNDS)]))
+    ours_p50, ours_p99 = _cuts(ours)
+    bare_p50, bare_p99 = _cuts(bare)
+    details = {
+        "concurrent_clicks": CLICKS,
+        "rounds": ROUNDS,
+        "bare_bolt_p50_ms": round(bare_p50, 1),
+        "bare_bolt_p99_ms": round(bare_p99, 1),
+    }
+    return [
+        Result("Accept click ack: p50 (bare Bolt app: see next)", ours_p50, "ms", details=details),
+        Result(
+            "Accept click ack: p99", ours_p99, "ms", 100, higher_is_better=False, details=details
+        ),
+        Result("bare Bolt app ack: p50", bare_p50, "ms", details=details),
+        Result("bare Bolt app ack: p99", bare_p99, "ms", details=details),
+        Result(
+            "Accept click p99 / bare Bolt p99",
+            ours_p99 / bare_p99,
+            "x",
+            2.0,
+            higher_is_better=False,
+            details=details,
+        ),
+    ]
