@@ -168,50 +168,47 @@ class Deliverer:
     def _failed(self, entry: PendingEntry, error: DeliveryError, report: DeliveryReport) -> None:
         now = self.clock()
         attempts = entry.attempts + 1
+        again: datetime | None
+        if error.retry_after is not None:  # a rate limit: wait as told; not a failed try
+            status, again, uncount = (
+                OutboxStatus.PENDING,
+                now + timedelta(seconds=error.retry_after),
+                True,
+            )
+        elif error.permanent or attempts >= MAX_ATTEMPTS:
+            status, again, uncount = OutboxStatus.DEAD, None, False
+        else:
+            status, again, uncount = (
+                OutboxStatus.PENDING,
+                now + timedelta(seconds=min(2**attempts, 600)),
+                False,
+            )
         with Session(self.engine) as session:
-            if error.retry_after is not None:
-                again = now + timedelta(seconds=error.retry_after)
-                finish(
-                    session=session,
-                    entry_id=entry.id,
-                    status=OutboxStatus.PENDING,
-                    now=now,
-                    next_attempt_at=again,
-                    error=str(error),
-                    uncount=True,
-                )
-                report.rescheduled += 1
-            elif error.permanent or attempts >= MAX_ATTEMPTS:
-                finish(
-                    session=session,
-                    entry_id=entry.id,
-                    status=OutboxStatus.DEAD,
-                    now=now,
-                    error=str(error),
-                )
-                report.dead += 1
-                log.error(
-                    "Slack message %s (%s for hand-off %s to %s) given up after %d attempt(s): %s",
-                    entry.id,
-                    entry.kind,
-                    entry.handoff_id,
-                    entry.channel,
-                    attempts,
-                    error,
-                )
-            else:
-                again = now + timedelta(seconds=min(2**attempts, 600))
-                finish(
-                    session=session,
-                    entry_id=entry.id,
-                    status=OutboxStatus.PENDING,
-                    now=now,
-                    next_attempt_at=again,
-                    error=str(error),
-                )
-                report.rescheduled += 1
-                log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
+            finish(
+                session=session,
+                entry_id=entry.id,
+                status=status,
+                now=now,
+                next_attempt_at=again,
+                error=str(error),
+                uncount=uncount,
+            )
             session.commit()
+        if status is OutboxStatus.DEAD:
+            report.dead += 1
+            log.error(
+                "Slack message %s (%s for hand-off %s to %s) given up after %d attempt(s): %s",
+                entry.id,
+                entry.kind,
+                entry.handoff_id,
+                entry.channel,
+                attempts,
+                error,
+            )
+            return
+        report.rescheduled += 1
+        if not uncount:
+            log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
 
 
 class SenderThread:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
 
 from bot.config import TeamConfig
 from bot.intake import Context
@@ -136,3 +141,48 @@ def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
     script = Path(sys.executable).parent / "handoff"
     with running_server([script, "serve", "--port", "0"], cwd=workdir, env=env) as url:
         yield url
+
+
+def block_actions(
+    action: str, handoff_id: int, user: str, *, channel: str, ts: str
+) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it when a card's button is clicked."""
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy-verification-token",
+        "container": {
+            "type": "message",
+            "message_ts": ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "trigger_id": f"{int(time.time())}.{handoff_id}.{user}",
+        "channel": {"id": channel, "name": "sales-leads"},
+        "message": {"type": "message", "ts": ts, "text": "card"},
+        "response_url": "https://hooks.slack.invalid/actions/T0/1/x",
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": "handoff_decision",
+                "value": str(handoff_id),
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def signed(payload: dict[str, Any], secret: str) -> tuple[str, dict[str, str]]:
+    """Gets an interaction's form body and the headers Slack signs it with."""
+    body = urlencode({"payload": json.dumps(payload)})
+    stamp = str(int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    headers = {
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return body, headers

@@ -10,7 +10,6 @@ request handling, signature check and dispatch, through the same FastAPI mount.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -19,15 +18,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox import SlackSandbox
 from tests.bench.common import Result
-from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve, running_server
+from tests.helpers import (
+    RULES_TOML,
+    TEAM_TOML,
+    block_actions,
+    demo,
+    lead_body,
+    running_serve,
+    running_server,
+    signed,
+)
 
 CLICKS = 20
 ROUNDS = 10
@@ -55,46 +60,16 @@ uvicorn.run(api, host="127.0.0.1", port=0, log_level="info")
 """
 
 
-def _click(handoff_id: int, user: str) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
-        "api_app_id": "A0HANDOFF",
-        "token": "legacy",
-        "trigger_id": f"1.{handoff_id}.x",
-        "container": {"type": "message", "message_ts": "1.1", "channel_id": "C0123LEADS"},
-        "channel": {"id": "C0123LEADS", "name": "leads"},
-        "message": {"type": "message", "ts": "1.1", "text": "card"},
-        "response_url": "https://hooks.slack.invalid/x",
-        "actions": [
-            {
-                "action_id": "handoff_accept",
-                "block_id": "handoff_decision",
-                "value": str(handoff_id),
-                "type": "button",
-                "action_ts": "1.1",
-            }
-        ],
-    }
-
-
-def _signed(payload: dict[str, Any]) -> tuple[str, dict[str, str]]:
-    body = urlencode({"payload": json.dumps(payload)})
-    stamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body)
-    return body, {
-        "X-Slack-Request-Timestamp": stamp,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-
-
 async def _rounds(url: str, targets: list[tuple[int, str]]) -> list[float]:
     latencies: list[float] = []
     # Signed up front, so that the client's own work does not share the CPU with the
     # server while it is being measured.
-    requests = {(h, u): _signed(_click(h, u)) for h, u in targets}
+    requests = {
+        (h, u): signed(
+            block_actions("handoff_accept", h, u, channel="C0123LEADS", ts="1.1"), SECRET
+        )
+        for h, u in targets
+    }
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
 
         async def one(handoff_id: int, user: str) -> None:

@@ -21,7 +21,14 @@ from bot.sandbox import SlackSandbox
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from store.db import make_engine
 from store.models import Handoff, Lead
-from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
+from tests.helpers import (
+    RULES_TOML,
+    TEAM_TOML,
+    block_actions,
+    demo,
+    lead_body,
+    running_serve,
+)
 
 TOKEN = "e2e-token"
 SECRET = "e2e-signing-secret"
@@ -100,33 +107,8 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
 
 
 def click(action: ActionId, handoff_id: int, user: str, ts: str) -> dict[str, Any]:
-    """A block_actions payload as Slack sends it for a button on a card."""
-    return {
-        "type": "block_actions",
-        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
-        "api_app_id": "A0HANDOFF",
-        "token": "legacy-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": CHANNEL,
-            "is_ephemeral": False,
-        },
-        "trigger_id": f"{int(time.time())}.1.{user}",
-        "channel": {"id": CHANNEL, "name": "sales-leads"},
-        "message": {"type": "message", "ts": ts, "text": "card"},
-        "response_url": "https://hooks.slack.invalid/actions/T0/1/x",
-        "actions": [
-            {
-                "action_id": action,
-                "block_id": BlockId.DECISION,
-                "value": str(handoff_id),
-                "type": "button",
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
+    """A click on a card's button in the team channel."""
+    return block_actions(action, handoff_id, user, channel=CHANNEL, ts=ts)
 
 
 def submission(handoff_id: int, user: str, reason: str | None, note: str | None) -> dict[str, Any]:
