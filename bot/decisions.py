@@ -87,18 +87,20 @@ def _queue_card_update(session: Session, handoff: Handoff, now: datetime) -> Non
     )
 
 
-def _load(session: Session, handoff_id: int) -> Handoff | None:
-    return session.get(Handoff, handoff_id)
+def _authorised(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:
+    """Gets the hand-off if `actor` may decide on it, else the Decision saying why not."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        return Decision(False, "This lead is no longer in the system.")
+    allowed = may_decide(session=session, handoff=handoff, actor=actor)
+    return handoff if allowed.ok else allowed
 
 
 def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
     """Accepts a pending hand-off for `actor`, if they may."""
-    handoff = _load(session, handoff_id)
-    if handoff is None:
-        return Decision(False, "This lead is no longer in the system.")
-    allowed = may_decide(session=session, handoff=handoff, actor=actor)
-    if not allowed.ok:
-        return allowed
+    handoff = _authorised(session, handoff_id, actor)
+    if isinstance(handoff, Decision):
+        return handoff
     values = {"status": HandoffStatus.ACCEPTED, "decided_at": now, "decided_by": actor.slack_id}
     if not _transition(session, handoff_id, values):
         return _already(session, handoff_id)
@@ -108,7 +110,7 @@ def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) ->
 
 def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
     """Gives an unassigned pending hand-off to the rep who claims it (and accepts it)."""
-    handoff = _load(session, handoff_id)
+    handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return Decision(False, "This lead is no longer in the system.")
     rep = next((r for r in configured_reps(session=session) if r.slack_id == actor.slack_id), None)
@@ -150,12 +152,9 @@ def reject(
 ) -> Decision:
     """Rejects a pending hand-off with a reason; sends the lead back to nurture or
     disqualifies it, as the reason says."""
-    handoff = _load(session, handoff_id)
-    if handoff is None:
-        return Decision(False, "This lead is no longer in the system.")
-    allowed = may_decide(session=session, handoff=handoff, actor=actor)
-    if not allowed.ok:
-        return allowed
+    handoff = _authorised(session, handoff_id, actor)
+    if isinstance(handoff, Decision):
+        return handoff
     values = {
         "status": HandoffStatus.REJECTED,
         "decided_at": now,

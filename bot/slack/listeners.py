@@ -59,22 +59,21 @@ def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
     return decision
 
 
-def on_accept(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """Accept: the first authorised click wins; the card is updated through the outbox."""
-    ack()
-    handoff_id, actor, channel = _clicked(body)
-    decision = _decide(context, decisions.accept, handoff_id=handoff_id, actor=actor)
-    if not decision.ok:
-        _tell(client, channel, actor.slack_id, decision)
+def _button(step: Any) -> Any:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        handoff_id, actor, channel = _clicked(body)
+        decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
+        if not decision.ok:
+            _tell(client, channel, actor.slack_id, decision)
+
+    return listener
 
 
-def on_claim(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    """Claim: a rep takes an unassigned lead (and accepts it)."""
-    ack()
-    handoff_id, actor, channel = _clicked(body)
-    decision = _decide(context, decisions.claim, handoff_id=handoff_id, actor=actor)
-    if not decision.ok:
-        _tell(client, channel, actor.slack_id, decision)
+# Accept: the first authorised click wins; the card is updated through the outbox.
+on_accept = _button(decisions.accept)
+# Claim: a rep takes an unassigned lead (and accepts it).
+on_claim = _button(decisions.claim)
 
 
 def on_reject_button(
