@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import TeamConfig
+from bot.config import SlaConfig, TeamConfig
 from bot.intake import Context, UnknownLead, ingest_activity, ingest_leads
 from bot.intake_models import LeadIn, StandaloneActivityIn, field_errors
 from scoring import ScoringRules
@@ -45,6 +45,7 @@ class AppState:
     team: TeamConfig
     api_token: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sla: SlaConfig | None = None
 
 
 class BodyLimit:
@@ -209,7 +210,7 @@ async def _in_transaction(
     """Runs `work` in one transaction on the database executor; gets its result."""
 
     def run() -> dict[str, Any]:
-        context = Context(rules=state.rules, team=state.team, now=state.clock())
+        context = Context(rules=state.rules, team=state.team, now=state.clock(), sla=state.sla)
         with Session(state.engine, expire_on_commit=False) as session:
             result = work(session, context)
             session.commit()

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import Disposition, RejectReason, TeamConfig
+from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
+from bot.sla import describe
 from scoring.rules import Tier
 from store.models import Handoff, Lead, Rep, ScoreSnapshot
 
@@ -51,6 +52,7 @@ class Card:
     reject_label: str | None = None
     reject_note: str | None = None
     disposition: str | None = None
+    sla_label: str | None = None
 
     @property
     def tier_label(self) -> str:
@@ -74,7 +76,12 @@ def _details(lead: Lead) -> str:
 
 
 def load_card(
-    *, session: Session, handoff_id: int, team: TeamConfig, reasons: list[RejectReason]
+    *,
+    session: Session,
+    handoff_id: int,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    sla: SlaConfig | None = None,
 ) -> Card:
     """Gets the card of a hand-off as it stands now."""
     handoff = session.get(Handoff, handoff_id)
@@ -113,4 +120,5 @@ def load_card(
         reject_label=reason.label if reason else handoff.reject_reason,
         reject_note=handoff.reject_note,
         disposition=(reason.disposition if reason else Disposition.NURTURE).value,
+        sla_label=describe(sla, tier),
     )

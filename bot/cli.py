@@ -195,7 +195,7 @@ def _service_command(args: argparse.Namespace) -> int:
     engine, _ = open_database(settings.database_url)
     try:
         sync_team(engine=engine, team=team)
-        context = Context(rules=rules, team=team, now=datetime.now(UTC))
+        context = Context(rules=rules, team=team, now=datetime.now(UTC), sla=config.settings.sla)
         return run_import(engine=engine, options=options, context=context)
     finally:
         engine.dispose()

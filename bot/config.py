@@ -7,16 +7,29 @@ so one run of `handoff check-config` shows everything to fix.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
+import re
 import tomllib
 from dataclasses import dataclass
+from datetime import date, time, timedelta
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from bot.business_time import TWENTY_FOUR_SEVEN, WEEKDAYS, Calendar
 from bot.tomllines import dotted, index_lines, line_of
 from scoring.rules import ScoringRules, Tier
 
@@ -129,11 +142,143 @@ DEFAULT_REJECT_REASONS = [
 ]
 
 
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m)?\s*$")
+_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_duration(value: Any) -> Any:
+    """Reads "15m", "4h", "2d", "1h30m" (or leaves a timedelta as it is)."""
+    if not isinstance(value, str):
+        return value
+    found = _DURATION.match(value)
+    if not found or not any(found.groups()):
+        raise ValueError(f'{value!r} is not a duration: write e.g. "15m", "4h", "2d" or "1h30m"')
+    days, hours, minutes = (int(part or 0) for part in found.groups())
+    return timedelta(days=days, hours=hours, minutes=minutes)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _window(text: str) -> tuple[time, time]:
+    found = _WINDOW.match(text)
+    if not found:
+        raise ValueError(f'{text!r} is not a window: write "09:00-17:00"')
+    h1, m1, h2, m2 = (int(part) for part in found.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
+        raise ValueError(f"{text!r} is not a time of day")
+    start, end = time(h1, m1), time(0, 0) if h2 == 24 else time(h2, m2)
+    if end != time(0, 0) and end <= start:
+        raise ValueError(f"{text!r} ends before it starts (a window stays within one day)")
+    return start, end
+
+
+class CalendarConfig(_Section):
+    """Working hours: a time zone, windows per weekday, holidays."""
+
+    timezone: str
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[str]]
+    holidays: list[date] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+    @field_validator("hours")
+    @classmethod
+    def _windows(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for day, windows in value.items():
+            parsed = sorted(_window(w) for w in windows)
+            for (_, end), (start, _) in pairwise(parsed):
+                if end == time(0, 0) or end > start:
+                    raise ValueError(f"{day}: windows overlap")
+        return value
+
+    def calendar(self) -> Calendar:
+        """Gets the business-time calendar."""
+        return Calendar(
+            timezone=self.timezone,
+            windows={
+                WEEKDAYS.index(day): [_window(w) for w in ws] for day, ws in self.hours.items()
+            },
+            holidays=frozenset(self.holidays),
+        )
+
+
+class TierSla(_Section):
+    """The response deadline for one tier."""
+
+    respond_within: Duration
+    calendar: str = "24x7"
+    warn_before: Duration | None = None
+
+    @model_validator(mode="after")
+    def _warn_inside(self) -> TierSla:
+        if self.respond_within <= timedelta(0):
+            raise ValueError("respond_within must be more than zero")
+        if (
+            self.warn_before is not None
+            and not timedelta(0) < self.warn_before < self.respond_within
+        ):
+            raise ValueError("warn_before must be more than zero and less than respond_within")
+        return self
+
+
+class EscalationLevel(_Section):
+    """One step of the escalation ladder, measured from the deadline."""
+
+    after: Duration = timedelta(0)
+    notify: Literal["manager", "channel"]
+    reassign: bool = False
+
+
+class SlaConfig(_Section):
+    """Response deadlines per tier, their calendars, and the escalation ladder."""
+
+    version: str | None = None
+    calendars: dict[str, CalendarConfig] = {}
+    tiers: dict[Tier, TierSla] = {}
+    escalation: list[EscalationLevel] = []
+    escalation_channel: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SlaConfig:
+        for tier, sla in self.tiers.items():
+            if sla.calendar != "24x7" and sla.calendar not in self.calendars:
+                known = ", ".join(["24x7", *self.calendars])
+                raise ValueError(
+                    f"tiers.{tier.value}.calendar: no calendar {sla.calendar!r} (known: {known})"
+                )
+        afters = [level.after for level in self.escalation]
+        if afters != sorted(afters):
+            raise ValueError("escalation levels must be in order of `after`")
+        if (
+            any(level.notify == "channel" for level in self.escalation)
+            and not self.escalation_channel
+        ):
+            raise ValueError('a level notifies "channel": set sla.escalation_channel')
+        return self
+
+    def policy_version(self) -> str:
+        """Gets the version stored with each deadline: `version`, else a digest of the policy."""
+        if self.version:
+            return self.version
+        digest = hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        return f"sla-{digest[:10]}"
+
+    def calendar_of(self, tier: Tier) -> Calendar:
+        """Gets the calendar a tier's deadline runs on."""
+        name = self.tiers[tier].calendar
+        return TWENTY_FOUR_SEVEN if name == "24x7" else self.calendars[name].calendar()
+
+
 class HandoffConfig(_Section):
     """The whole config file. Each command asks only for the sections it uses."""
 
     scoring: ScoringRules | None = None
     team: TeamConfig | None = None
+    sla: SlaConfig | None = None
     reject_reasons: list[RejectReason] = Field(default=DEFAULT_REJECT_REASONS, min_length=1)
 
     @model_validator(mode="after")

@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from bot.cards import Card, load_card
 from bot.chat import ChatSurface, DeliveryError, Posted
-from bot.config import RejectReason, TeamConfig
+from bot.config import RejectReason, SlaConfig, TeamConfig
 from store.handoffs import posted_at, record_posted
 from store.models import OutboxStatus
 from store.outbox import PendingEntry, claim, finish, pending_entries
@@ -90,6 +90,7 @@ class Deliverer:
     reasons: list[RejectReason]
     clock: Callable[[], datetime]
     pacer: Pacer = field(default_factory=Pacer)
+    sla: SlaConfig | None = None
     batch: int = 500
 
     def deliver_due(self) -> DeliveryReport:
@@ -130,7 +131,11 @@ class Deliverer:
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
         with Session(self.engine) as session:
             card = load_card(
-                session=session, handoff_id=entry.handoff_id, team=self.team, reasons=self.reasons
+                session=session,
+                handoff_id=entry.handoff_id,
+                team=self.team,
+                reasons=self.reasons,
+                sla=self.sla,
             )
             channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
         if entry.kind == POST_DM_COPY and entry.channel:

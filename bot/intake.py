@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.config import TeamConfig
+from bot.config import SlaConfig, TeamConfig
 from bot.delivery import POST_CARD, POST_DM_COPY
 from bot.intake_models import LeadIn, StandaloneActivityIn
 from bot.routing import Rotation
+from bot.sla import deadlines
 from scoring import Activity as ScoredActivity
 from scoring import Score, ScoringRules, compiled
 from store.handoffs import OpenHandoff, add_snapshots, create_handoffs, open_handoffs
@@ -49,6 +50,7 @@ class Context:
     rules: ScoringRules
     team: TeamConfig
     now: datetime
+    sla: SlaConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ def _hand_off(
                 "unassigned_reason": assignment.reason,
                 "channel": team.channel,
                 "created_at": context.now,
+                **deadlines(context.sla, score.tier, context.now).columns(),
             }
             for state, score, snapshot_id, assignment in zip(
                 states, scores, snapshot_ids, assignments, strict=True

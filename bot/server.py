@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from bot.api import AppState, create_api
 from bot.config import HandoffConfig
@@ -19,6 +20,7 @@ from bot.delivery import Deliverer, SenderThread
 from bot.runtime import open_database, sync_team
 from bot.sandbox import SlackSandbox
 from bot.settings import Settings
+from bot.sla import recompute_pending
 from bot.slack.app import Deps, create_app, mount, start_socket_mode
 from bot.slack.surface import SlackSurface, web_client
 from store.db import make_engine
@@ -83,12 +85,18 @@ def serve(settings: Settings, *, config: HandoffConfig, host: str | None, port: 
         )
         return 2
     reps = sync_team(engine=engine, team=team)
+    with Session(engine) as session:
+        recomputed = recompute_pending(session=session, sla=config.sla)
+        session.commit()
+    if recomputed:
+        print(f"handoff serve: the SLA policy changed; {recomputed} pending deadline(s) recomputed")
     assert settings.handoff_api_token is not None
     api = create_api(
         AppState(
             engine=engine,
             rules=rules,
             team=team,
+            sla=config.sla,
             api_token=settings.handoff_api_token.get_secret_value(),
         )
     )
@@ -138,6 +146,7 @@ def _start_slack(
             team=config.team,
             reasons=config.reject_reasons,
             clock=clock,
+            sla=config.sla,
         )
     )
     deps = Deps(

@@ -91,3 +91,26 @@ def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | N
         .first()
     )
     return (row.channel, row.message_ts) if row else (None, None)
+
+
+def pending_deadlines(
+    *, session: Session, except_version: str | None
+) -> list[tuple[int, str, datetime]]:
+    """Gets (id, tier, created_at) of pending hand-offs whose deadlines came from another
+    policy version."""
+    handoffs = table(Handoff)
+    differs = (
+        handoffs.c.policy_version.is_not(None)
+        if except_version is None
+        else handoffs.c.policy_version.is_distinct_from(except_version)
+    )
+    query = select(handoffs.c.id, handoffs.c.tier, handoffs.c.created_at).where(
+        handoffs.c.status == HandoffStatus.PENDING, differs
+    )
+    return [(row.id, row.tier, row.created_at) for row in session.connection().execute(query)]
+
+
+def set_deadlines(*, session: Session, handoff_id: int, values: dict[str, object]) -> None:
+    """Stores a hand-off's deadlines (due_at, warn_at, policy_version)."""
+    handoffs = table(Handoff)
+    session.connection().execute(update(handoffs).where(handoffs.c.id == handoff_id).values(**values))

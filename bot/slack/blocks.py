@@ -116,7 +116,7 @@ def _decision(card: Card) -> Block:
             "card_accepted.md.j2",
             actor=mention(card.decided_by or "unknown"),
             response=_duration(minutes),
-            sla=None,
+            sla=card.sla_label,
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
     if card.status == HandoffStatus.REJECTED:

@@ -86,3 +86,13 @@ def test_decided_cards_replace_buttons_with_the_decision() -> None:
     )
     assert "Rejected by <@U0BEN>: *Not our ideal customer*: &lt;!here&gt; tiny shop" in rejected
     assert ActionId.REJECT not in rejected
+
+
+def test_accepted_card_shows_the_sla_beside_the_response_time() -> None:
+    accepted = rendered(
+        status="accepted",
+        decided_by="U0ALICE",
+        sla_label="15 min",
+        decided_at=datetime(2026, 11, 20, 15, 7, tzinfo=UTC),
+    )
+    assert "Accepted by <@U0ALICE> in 7 min (SLA 15 min)" in accepted
