@@ -47,6 +47,10 @@ class ChatSurface(Protocol):
         """Posts a lead card."""
         ...
 
+    def post_message(self, *, channel: str, text: str) -> Posted:
+        """Posts a plain message (mrkdwn) to a channel, or to a user id's DM."""
+        ...
+
     def update_card(self, *, posted: Posted, card: Card) -> None:
         """Replaces a posted card with its current state."""
         ...

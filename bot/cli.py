@@ -21,6 +21,7 @@ from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
 from bot.server import database_command, run_sandbox, serve
 from bot.settings import Settings
+from bot.sweepcmd import run_out_of_office, run_sweep
 
 
 def _instant(text: str) -> datetime:
@@ -64,6 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(serve)
     serve.add_argument("--host", help="address to listen on (default: $HOST, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT, else 8080; 0 picks one)")
+
+    sweep = commands.add_parser("sweep", help="send the reminders and escalations due now")
+    _config_option(sweep)
+    sweep.add_argument(
+        "--now", type=_instant, metavar="ISO", help="sweep as of this instant (default: now)"
+    )
+
+    rep = commands.add_parser("rep", help="manage reps")
+    rep_commands = rep.add_subparsers(dest="rep_command", required=True, metavar="ACTION")
+    ooo = rep_commands.add_parser("ooo", help="mark a rep out of office (on) or back (off)")
+    _config_option(ooo)
+    ooo.add_argument("slack_id", metavar="SLACK_ID")
+    ooo.add_argument("state", choices=["on", "off"])
 
     sandbox = commands.add_parser("sandbox", help="run a local Slack (no workspace needed)")
     sandbox.add_argument("--host", default="127.0.0.1")
@@ -165,6 +179,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         return demo.run(args.config)
     if args.command == "sandbox":
         return run_sandbox(host=args.host, port=args.port)
+    if args.command == "sweep":
+        return run_sweep(settings=Settings(), config=load_config(args.config), now=args.now)
+    if args.command == "rep":
+        return run_out_of_office(
+            settings=Settings(),
+            config=load_config(args.config),
+            slack_id=args.slack_id,
+            away=args.state == "on",
+        )
     if args.command in ("serve", "db", "import"):
         return _service_command(args)
     rules = load_config(args.config).scoring

@@ -368,8 +368,9 @@ def _toml_problem(path: Path, exc: tomllib.TOMLDecodeError) -> str:
     marker = message.rfind("(at line ")
     if marker >= 0:
         position = message[marker + len("(at line ") :].rstrip(")")
-        line = position.split(",")[0].strip()
-        return f"{path}:{line}: not valid TOML: {message[:marker].strip()} ({position})"
+        line, _, column = position.partition(",")
+        where = f" ({column.strip()})" if column else ""
+        return f"{path}:{line.strip()}: not valid TOML: {message[:marker].strip()}{where}"
     return f"{path}: not valid TOML: {message}"
 
 

@@ -30,7 +30,7 @@ from bot.chat import ChatSurface, DeliveryError, Posted
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from store.handoffs import posted_at, record_posted
 from store.models import OutboxStatus
-from store.outbox import PendingEntry, claim, finish, pending_entries
+from store.outbox import PendingEntry, claim, finish, message_text, pending_entries
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
 POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
 UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision
+MESSAGE = "message"  # a reminder or escalation: payload {"text"}, to a channel or a user's DM
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
@@ -128,6 +129,13 @@ class Deliverer:
         return True
 
     def _send(self, entry: PendingEntry) -> None:
+        if entry.kind == MESSAGE:
+            assert entry.channel is not None, f"outbox entry {entry.id} names no channel"
+            with Session(self.engine) as session:
+                text = message_text(session=session, entry_id=entry.id)
+            self.pacer.wait(entry.channel)
+            self.surface.post_message(channel=entry.channel, text=text)
+            return
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
         with Session(self.engine) as session:
             card = load_card(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session
 
 from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
@@ -113,4 +113,47 @@ def pending_deadlines(
 def set_deadlines(*, session: Session, handoff_id: int, values: dict[str, object]) -> None:
     """Stores a hand-off's deadlines (due_at, warn_at, policy_version)."""
     handoffs = table(Handoff)
-    session.connection().execute(update(handoffs).where(handoffs.c.id == handoff_id).values(**values))
+    session.connection().execute(
+        update(handoffs).where(handoffs.c.id == handoff_id).values(**values)
+    )
+
+
+@dataclass(frozen=True)
+class OverdueHandoff:
+    """A pending hand-off past its warning time or deadline, with who to tell."""
+
+    id: int
+    tier: str
+    due_at: datetime
+    warn_at: datetime | None
+    policy_version: str | None
+    channel: str | None
+    rep_slack_id: str | None
+    manager_slack_id: str | None
+    lead_id: int
+
+
+def overdue(*, session: Session, now: datetime) -> list[OverdueHandoff]:
+    """Gets pending hand-offs whose warning time or deadline has passed."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(
+            handoffs.c.id,
+            handoffs.c.tier,
+            handoffs.c.due_at,
+            handoffs.c.warn_at,
+            handoffs.c.policy_version,
+            handoffs.c.channel,
+            reps.c.slack_id,
+            reps.c.manager_slack_id,
+            handoffs.c.lead_id,
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(
+            handoffs.c.status == HandoffStatus.PENDING,
+            handoffs.c.due_at.is_not(None),
+            or_(handoffs.c.warn_at <= now, handoffs.c.due_at <= now),
+        )
+        .order_by(handoffs.c.due_at)
+    )
+    return [OverdueHandoff(*row) for row in session.connection().execute(query)]

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from store.models import Outbox, OutboxStatus, table
+from store.models import Notification, Outbox, OutboxStatus, table
 
 
 def enqueue(*, session: Session, entries: Sequence[dict[str, Any]], now: datetime) -> None:
@@ -100,3 +101,32 @@ def finish(
     if uncount:
         values["attempts"] = outbox.c.attempts - 1
     session.connection().execute(update(outbox).where(outbox.c.id == entry_id).values(**values))
+
+
+def claim_notification(
+    *, session: Session, key: str, kind: str, handoff_id: int | None, level: int, now: datetime
+) -> bool:
+    """Records that a notification is being sent; False when it already was. The unique
+    key is inserted before sending (never checked, then inserted): two sweeps at once
+    cannot both win."""
+    notifications = table(Notification)
+    dialect = session.get_bind().dialect.name
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert_into(notifications)
+        .values(key=key, kind=kind, handoff_id=handoff_id, level=level, created_at=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(notifications.c.id)
+    )
+    return session.connection().execute(statement).first() is not None
+
+
+def message_text(*, session: Session, entry_id: int) -> str:
+    """Gets the text of a message entry."""
+    outbox = table(Outbox)
+    payload = (
+        session.connection()
+        .execute(select(outbox.c.payload).where(outbox.c.id == entry_id))
+        .scalar_one()
+    )
+    return str(payload.get("text", ""))

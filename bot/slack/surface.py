@@ -78,6 +78,13 @@ class SlackSurface:
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
+    def post_message(self, *, channel: str, text: str) -> Posted:
+        """Posts a plain message: a reminder or an escalation."""
+        response = self._call(
+            self.client.chat_postMessage, channel=channel, text=text, unfurl_links=False
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
     def update_card(self, *, posted: Posted, card: Card) -> None:
         """Replaces a posted card with its current state."""
         self._call(

@@ -1,0 +1,92 @@
+"""`handoff sweep` and `handoff rep ooo`: the SLA sweep on demand, and out of office."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import Config
+from bot.delivery import Deliverer
+from bot.runtime import open_database, sync_team
+from bot.settings import Settings
+from bot.slack.surface import SlackSurface, web_client
+from bot.sweep import sweep
+from store.reps import set_out_of_office
+
+
+def run_sweep(*, settings: Settings, config: Config, now: datetime | None) -> int:
+    """Runs one sweep at `now` (default: the current time); prints what it sent."""
+    team = config.team
+    wall = datetime.now(UTC)
+    at = now or wall
+    engine, _ = open_database(settings.database_url)
+    try:
+        sync_team(engine=engine, team=team)
+        with Session(engine) as session:
+            sent = sweep(
+                session=session,
+                now=at,
+                team=team,
+                sla=config.settings.sla,
+                reasons=config.settings.reject_reasons,
+                send_from=min(at, wall),
+            )
+            session.commit()
+        if config.settings.sla is None:
+            print(f"{config.path}: no [sla] section: hand-offs have no deadlines to sweep")
+        for item in sent:
+            print(item)
+        print(f"Sweep at {at.isoformat(timespec='seconds')}: {len(sent)} notification(s) queued.")
+        if sent and not settings.missing_for_slack():
+            _deliver(settings, config, engine)
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _deliver(settings: Settings, config: Config, engine: Engine) -> None:
+    assert settings.slack_bot_token is not None
+    client = web_client(
+        token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+    )
+    deliverer = Deliverer(
+        engine=engine,
+        surface=SlackSurface(client),
+        team=config.team,
+        reasons=config.settings.reject_reasons,
+        clock=lambda: datetime.now(UTC),
+        sla=config.settings.sla,
+    )
+    report = deliverer.deliver_due()
+    print(
+        f"Sent to Slack: {report.sent}; waiting for a retry: {report.rescheduled}; "
+        f"given up: {report.dead}."
+    )
+
+
+def run_out_of_office(*, settings: Settings, config: Config, slack_id: str, away: bool) -> int:
+    """Marks a rep out of office (no new leads) or back."""
+    engine, _ = open_database(settings.database_url)
+    try:
+        sync_team(engine=engine, team=config.team)
+        with Session(engine, expire_on_commit=False) as session:
+            rep = set_out_of_office(session=session, slack_id=slack_id, away=away)
+            session.commit()
+    finally:
+        engine.dispose()
+    if rep is None:
+        known = ", ".join(r.slack_id for r in config.team.reps)
+        print(
+            f"no rep {slack_id} in [[team.reps]] of {config.path} (known: {known})", file=sys.stderr
+        )
+        return 2
+    state = (
+        "out of office: no new leads until `handoff rep ooo " + slack_id + " off`"
+        if away
+        else "back: receiving leads again"
+    )
+    print(f"{rep.name} ({slack_id}) is {state}.")
+    return 0
