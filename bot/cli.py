@@ -7,6 +7,7 @@ Exit codes: 0 done; 1 done, but some input rows were bad (each reported as FILE:
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from bot.intake import Context
 from bot.leadfiles import FileProblem, parse_instant
 from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
-from bot.server import database_command, run_sandbox, serve
+from bot.server import database_command, run_sandbox, run_worker, serve
 from bot.settings import Settings
 from bot.sweepcmd import run_out_of_office, run_sweep
 
@@ -65,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(serve)
     serve.add_argument("--host", help="address to listen on (default: $HOST, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: $PORT, else 8080; 0 picks one)")
+    serve.add_argument(
+        "--web-only",
+        action="store_true",
+        help="no background jobs: for extra web processes beside a `handoff worker`",
+    )
+
+    worker = commands.add_parser("worker", help="run the SLA sweep and the Slack sender")
+    _config_option(worker)
 
     sweep = commands.add_parser("sweep", help="send the reminders and escalations due now")
     _config_option(sweep)
@@ -188,7 +197,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             slack_id=args.slack_id,
             away=args.state == "on",
         )
-    if args.command in ("serve", "db", "import"):
+    if args.command in ("serve", "db", "import", "worker"):
         return _service_command(args)
     rules = load_config(args.config).scoring
     now = args.now or datetime.now(UTC)
@@ -201,13 +210,22 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _service_command(args: argparse.Namespace) -> int:
+    if args.command in ("serve", "worker"):
+        # Long-running processes say what their background jobs do (lease, sweep, sender).
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        for noisy in ("apscheduler", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     settings = Settings()
     if args.command == "db":
         return database_command(args.db_command, settings)
     config = load_config(args.config)
     rules, team = config.scoring, config.team
     if args.command == "serve":
-        return serve(settings, config=config.settings, host=args.host, port=args.port)
+        return serve(
+            settings, config=config.settings, host=args.host, port=args.port, web_only=args.web_only
+        )
+    if args.command == "worker":
+        return run_worker(settings, config=config.settings)
     options = ImportOptions(
         leads=args.file,
         activities=args.activities,

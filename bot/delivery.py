@@ -16,7 +16,6 @@ metadata), so a crash never makes a duplicate card.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -222,39 +221,3 @@ class Deliverer:
         report.rescheduled += 1
         if not uncount:
             log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
-
-
-class SenderThread:
-    """Runs the sender in the background: a pass every `interval` seconds, or at once
-    when woken (after a decision, so the card changes without waiting)."""
-
-    def __init__(self, deliverer: Deliverer, *, interval: float = 1.0) -> None:
-        self.deliverer = deliverer
-        self.interval = interval
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-sender", daemon=True)
-
-    def start(self) -> None:
-        """Starts sending."""
-        self._thread.start()
-
-    def wake(self) -> None:
-        """Asks for a pass now."""
-        self._wake.set()
-
-    def stop(self) -> None:
-        """Stops after the pass under way."""
-        self._stop.set()
-        self._wake.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.deliverer.deliver_due()
-            except Exception:
-                # The loop must outlive a database hiccup; the entries stay in the outbox.
-                log.exception("outbox sender pass failed; trying again in %ss", self.interval)
-            self._wake.wait(self.interval)
-            self._wake.clear()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -16,13 +18,14 @@ from sqlmodel import Session
 
 from bot.api import AppState, create_api
 from bot.config import HandoffConfig
-from bot.delivery import Deliverer, SenderThread
+from bot.delivery import Deliverer
 from bot.runtime import open_database, sync_team
 from bot.sandbox import SlackSandbox
 from bot.settings import Settings
 from bot.sla import recompute_pending
 from bot.slack.app import Deps, create_app, mount, start_socket_mode
 from bot.slack.surface import SlackSurface, web_client
+from bot.worker import Worker
 from store.db import make_engine
 from store.migrate import current_revision, head_revision, upgrade
 
@@ -57,8 +60,8 @@ def database_command(action: str, settings: Settings) -> int:
 
 
 SLACK_MISSING = """\
-handoff serve: Slack is not configured ({names} not set). Leads are still taken in and
-handed off; their cards wait in the outbox and go out once Slack is configured.
+Slack is not configured ({names} not set). Leads are still taken in and handed off;
+their cards wait in the outbox and go out once Slack is configured.
 To try the app without a workspace, run a local Slack sandbox in another terminal:
     handoff sandbox --port 3210
 and start serve with SLACK_API_URL=http://127.0.0.1:3210/api/ SLACK_BOT_TOKEN=xoxb-sandbox
@@ -66,7 +69,14 @@ SLACK_SIGNING_SECRET=sandbox-secret. For a real workspace, see "Create the Slack
 the README."""
 
 
-def serve(settings: Settings, *, config: HandoffConfig, host: str | None, port: int | None) -> int:
+def serve(
+    settings: Settings,
+    *,
+    config: HandoffConfig,
+    host: str | None,
+    port: int | None,
+    web_only: bool = False,
+) -> int:
     """Applies migrations, syncs reps, and serves HTTP (and Slack) until stopped."""
     rules, team = config.scoring, config.team
     assert rules is not None, "serve needs [scoring]: checked by the caller"
@@ -100,11 +110,12 @@ def serve(settings: Settings, *, config: HandoffConfig, host: str | None, port: 
             api_token=settings.handoff_api_token.get_secret_value(),
         )
     )
-    slack = _start_slack(settings, api, engine, config)
+    slack = _start_background(settings, api, engine, config, web_only=web_only)
     print(
         f"handoff serve: database {shown_url(settings.database_url)} at revision {revision}; "
         f"rules {rules.version}; {len(reps)} rep(s); cards to {team.channel}"
-        + (f"; Slack at {settings.slack_api_url}" if slack else ""),
+        + ("" if settings.missing_for_slack() else f"; Slack at {settings.slack_api_url}")
+        + ("; web only (no background jobs)" if web_only else ""),
         flush=True,
     )
     # Everything made so far (modules, rules, the app) lives as long as the process:
@@ -125,48 +136,73 @@ def serve(settings: Settings, *, config: HandoffConfig, host: str | None, port: 
     return 0
 
 
-def _start_slack(
-    settings: Settings, api: FastAPI, engine: Engine, config: HandoffConfig
-) -> list[Callable[[], None]]:
-    """Mounts the Bolt app and starts the outbox sender; gets what to stop at the end."""
+def slack_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -> Deliverer | None:
+    """Gets the outbox sender for Slack, or None (saying what is missing) without Slack."""
     missing = settings.missing_for_slack()
     if missing:
         print(SLACK_MISSING.format(names=", ".join(missing)), file=sys.stderr, flush=True)
-        return []
+        return None
     assert settings.slack_bot_token is not None
     assert config.team is not None
     client = web_client(
         token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
     )
-    clock = lambda: datetime.now(UTC)  # noqa: E731
-    sender = SenderThread(
-        Deliverer(
-            engine=engine,
-            surface=SlackSurface(client),
-            team=config.team,
-            reasons=config.reject_reasons,
-            clock=clock,
-            sla=config.sla,
-        )
+    return Deliverer(
+        engine=engine,
+        surface=SlackSurface(client),
+        team=config.team,
+        reasons=config.reject_reasons,
+        clock=lambda: datetime.now(UTC),
+        sla=config.sla,
     )
+
+
+def start_worker(engine: Engine, config: HandoffConfig, deliverer: Deliverer | None) -> Worker:
+    """Starts competing for the single-worker lease (sweep and sender while held)."""
+    assert config.team is not None
+    worker = Worker(
+        engine=engine,
+        team=config.team,
+        sla=config.sla,
+        reasons=config.reject_reasons,
+        deliverer=deliverer,
+    )
+    worker.start()
+    return worker
+
+
+def _start_background(
+    settings: Settings, api: FastAPI, engine: Engine, config: HandoffConfig, *, web_only: bool
+) -> list[Callable[[], None]]:
+    """Mounts the Bolt app and (unless web-only) the worker; gets what to stop at the end."""
+    deliverer = slack_deliverer(settings, engine, config)
+    stops: list[Callable[[], None]] = []
+    wake: Callable[[], None] = lambda: None  # noqa: E731
+    if not web_only:
+        worker = start_worker(engine, config, deliverer)
+        stops.append(worker.stop)
+        wake = worker.wake
+    if deliverer is None:
+        return stops
+    assert config.team is not None
+    surface = deliverer.surface
+    assert isinstance(surface, SlackSurface)
     deps = Deps(
         engine=engine,
         team=config.team,
         reasons=config.reject_reasons,
-        clock=clock,
-        wake_sender=sender.wake,
+        clock=lambda: datetime.now(UTC),
+        wake_sender=wake,
     )
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     )
-    bolt = create_app(client=client, signing_secret=secret, deps=deps)
-    stops: list[Callable[[], None]] = [sender.stop]
+    bolt = create_app(client=surface.client, signing_secret=secret, deps=deps)
     if settings.slack_app_token is not None:
         handler = start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
         stops.append(handler.close)
     else:
         mount(api, bolt)
-    sender.start()
     return stops
 
 
@@ -180,4 +216,32 @@ def run_sandbox(*, host: str, port: int) -> int:
         pass
     finally:
         sandbox.server.server_close()
+    return 0
+
+
+def run_worker(settings: Settings, *, config: HandoffConfig) -> int:
+    """Runs `handoff worker` until SIGINT or SIGTERM."""
+    try:
+        engine, _ = open_database(settings.database_url)
+    except OperationalError as exc:
+        print(
+            f"{shown_url(settings.database_url)}: cannot reach the database: {exc.orig}",
+            file=sys.stderr,
+        )
+        return 2
+    assert config.team is not None
+    sync_team(engine=engine, team=config.team)
+    worker = start_worker(engine, config, slack_deliverer(settings, engine, config))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(
+        "handoff worker: running; exactly one worker sweeps and sends at a time "
+        "(this one waits while another holds the lease)",
+        flush=True,
+    )
+    while not stop.wait(1):
+        pass
+    worker.stop()
+    engine.dispose()
     return 0

@@ -200,6 +200,16 @@ class Notification(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class WorkerLease(SQLModel, table=True):
+    """Who runs the background jobs (on SQLite; PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "worker_lease"
+
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class Outcome(SQLModel, table=True):
     """What became of a lead: opportunity, closed-won or closed-lost."""
 
@@ -226,6 +236,7 @@ __all__ = [
     "Outcome",
     "Rep",
     "ScoreSnapshot",
+    "WorkerLease",
     "table",
     "utcnow",
 ]

@@ -1,0 +1,158 @@
+"""The worker: the SLA sweep every minute and the outbox sender, run by exactly one
+process at a time.
+
+APScheduler 3 runs the jobs (timezone UTC, explicit ids with replace_existing,
+coalesce=True, max_instances=1, a misfire grace per job). A lease job, always running,
+takes or renews the single-worker lease (store.lease); the sweep and the sender run only
+while it is held. A second worker keeps trying and takes over when the first dies.
+Catch-up after downtime comes from the database (each overdue level fires once), not
+from replaying missed ticks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import RejectReason, SlaConfig, TeamConfig
+from bot.delivery import Deliverer
+from bot.sweep import sweep
+from store.lease import Lease, make_lease
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL = timedelta(seconds=30)
+SWEEP_EVERY_S = 60
+SEND_EVERY_S = 1
+LEASE_JOB, SWEEP_JOB, SEND_JOB = "worker_lease", "sla_sweep", "outbox_sender"
+
+
+def holder_name() -> str:
+    """Names this process in the lease: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    """Competes for the lease; while holding it, sweeps and sends."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        team: TeamConfig,
+        sla: SlaConfig | None,
+        reasons: list[RejectReason],
+        deliverer: Deliverer | None,
+        lease: Lease | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        lease_ttl: timedelta = LEASE_TTL,
+    ) -> None:
+        self.engine, self.team, self.sla, self.reasons = engine, team, sla, reasons
+        self.deliverer = deliverer
+        self.clock = clock
+        self.lease_ttl = lease_ttl
+        self.lease = lease or make_lease(engine, holder=holder_name(), ttl=lease_ttl)
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.active = threading.Event()
+        self.sweeps = 0
+
+    def start(self) -> None:
+        """Starts competing for the lease, in the background."""
+        self.scheduler.add_job(
+            self._keep_lease,
+            "interval",
+            seconds=max(self.lease_ttl.total_seconds() / 3, 0.2),
+            id=LEASE_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=5,
+            next_run_time=datetime.now(UTC),
+        )
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        """Stops the jobs and gives the lease up."""
+        self.scheduler.shutdown(wait=True)
+        if self.active.is_set():
+            self.lease.release()
+            self.active.clear()
+
+    def abandon(self) -> None:
+        """Stops without giving the lease up, as a crashed process would (for tests): a
+        table lease is left to expire; an advisory lock's connection is dropped."""
+        self.scheduler.shutdown(wait=True)
+        connection = getattr(self.lease, "connection", None)
+        if connection is not None:
+            connection.invalidate()
+        self.active.clear()
+
+    def wake(self) -> None:
+        """Runs the sender now (after a decision), if this process is the worker."""
+        if self.active.is_set() and self.deliverer is not None:
+            self.scheduler.modify_job(SEND_JOB, next_run_time=datetime.now(UTC))
+
+    def _keep_lease(self) -> None:
+        held = self.lease.acquire(self.clock())
+        if held and not self.active.is_set():
+            log.info("worker: took the lease; sweeping every %ss", SWEEP_EVERY_S)
+            self._add_jobs()
+            self.active.set()
+        elif not held and self.active.is_set():
+            log.warning("worker: lost the lease; another process runs the jobs now")
+            for job_id in (SWEEP_JOB, SEND_JOB):
+                if self.scheduler.get_job(job_id):
+                    self.scheduler.remove_job(job_id)
+            self.active.clear()
+
+    def _add_jobs(self) -> None:
+        now = datetime.now(UTC)
+        self.scheduler.add_job(
+            self.run_sweep,
+            "interval",
+            seconds=SWEEP_EVERY_S,
+            id=SWEEP_JOB,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=30,
+            next_run_time=now,
+        )
+        if self.deliverer is not None:
+            self.scheduler.add_job(
+                self.deliverer.deliver_due,
+                "interval",
+                seconds=SEND_EVERY_S,
+                id=SEND_JOB,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=5,
+                next_run_time=now,
+            )
+
+    def run_sweep(self) -> None:
+        """One sweep at the current time (a scheduler job)."""
+        with Session(self.engine) as session:
+            sent = sweep(
+                session=session,
+                now=self.clock(),
+                team=self.team,
+                sla=self.sla,
+                reasons=self.reasons,
+            )
+            session.commit()
+        self.sweeps += 1
+        for item in sent:
+            log.info("sweep: %s", item)
+        if sent:
+            self.wake()
