@@ -12,7 +12,8 @@ from sqlmodel import Session
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.sla import describe
 from scoring.rules import Tier
-from store.models import Handoff, Lead, Rep, ScoreSnapshot
+from store.handoffs import successor_rep
+from store.models import Handoff, HandoffStatus, Lead, Rep, ScoreSnapshot
 
 TOP_FACTORS = 5
 TIER_LABELS = {
@@ -53,6 +54,8 @@ class Card:
     reject_note: str | None = None
     disposition: str | None = None
     sla_label: str | None = None
+    reassigned_to: str | None = None
+    breached: bool = False
 
     @property
     def tier_label(self) -> str:
@@ -121,4 +124,10 @@ def load_card(
         reject_note=handoff.reject_note,
         disposition=(reason.disposition if reason else Disposition.NURTURE).value,
         sla_label=describe(sla, tier),
+        reassigned_to=successor_rep(session=session, handoff_id=handoff_id, lead_id=lead.id or 0)
+        if handoff.status == HandoffStatus.REASSIGNED
+        else None,
+        breached=bool(
+            handoff.due_at and handoff.decided_at and handoff.decided_at > handoff.due_at
+        ),
     )

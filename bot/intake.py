@@ -17,13 +17,11 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import SlaConfig, TeamConfig
-from bot.delivery import POST_CARD, POST_DM_COPY
+from bot.handing import NewHandoff, hand_to_reps
 from bot.intake_models import LeadIn, StandaloneActivityIn
-from bot.routing import Rotation
-from bot.sla import deadlines
 from scoring import Activity as ScoredActivity
 from scoring import Score, ScoringRules, compiled
-from store.handoffs import OpenHandoff, add_snapshots, create_handoffs, open_handoffs
+from store.handoffs import OpenHandoff, add_snapshots, open_handoffs
 from store.leads import (
     LeadKey,
     activities_by_lead,
@@ -35,8 +33,6 @@ from store.leads import (
     update_lead,
 )
 from store.models import LeadDisposition
-from store.outbox import enqueue
-from store.reps import routing_slots, save_turns
 
 
 class UnknownLead(LookupError):
@@ -250,52 +246,11 @@ def _hand_off(
     snapshot_ids: list[int],
     context: Context,
 ) -> dict[int, OpenHandoff]:
-    if not states:
-        return {}
-    team = context.team
-    rotation = Rotation(routing_slots(session=session), territory_field=team.territory_field)
-    assignments = [rotation.assign(s.fields.get(team.territory_field)) for s in states]
-    save_turns(session=session, turns=rotation.changed)
-    ids = create_handoffs(
-        session=session,
-        rows=[
-            {
-                "lead_id": state.id,
-                "snapshot_id": snapshot_id,
-                "rep_id": assignment.rep.id if assignment.rep else None,
-                "tier": score.tier.value,
-                "unassigned_reason": assignment.reason,
-                "channel": team.channel,
-                "created_at": context.now,
-                **deadlines(context.sla, score.tier, context.now).columns(),
-            }
-            for state, score, snapshot_id, assignment in zip(
-                states, scores, snapshot_ids, assignments, strict=True
-            )
-        ],
-    )
-    entries = [
-        {
-            "kind": POST_CARD,
-            "channel": team.channel,
-            "payload": {"handoff_id": handoff_id},
-            "handoff_id": handoff_id,
-        }
-        for handoff_id in ids
+    territory_field = context.team.territory_field
+    items = [
+        NewHandoff(state.id, snapshot_id, score.tier, state.fields.get(territory_field))
+        for state, score, snapshot_id in zip(states, scores, snapshot_ids, strict=True)
     ]
-    if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
-        entries += [
-            {
-                "kind": POST_DM_COPY,
-                "channel": a.rep.slack_id,
-                "payload": {"handoff_id": handoff_id},
-                "handoff_id": handoff_id,
-            }
-            for handoff_id, a in zip(ids, assignments, strict=True)
-            if a.rep is not None
-        ]
-    enqueue(session=session, entries=entries, now=context.now)
-    return {
-        state.id: OpenHandoff(handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason)
-        for state, handoff_id, a in zip(states, ids, assignments, strict=True)
-    }
+    return hand_to_reps(
+        session=session, items=items, team=context.team, sla=context.sla, now=context.now
+    )

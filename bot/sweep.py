@@ -18,9 +18,10 @@ from bot.business_time import add_business_time
 from bot.cards import load_card
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.delivery import MESSAGE
+from bot.reassign import reassign
 from bot.text import date_token, mention, mrkdwn
 from scoring.rules import Tier
-from store.handoffs import OverdueHandoff, overdue
+from store.handoffs import OverdueHandoff, overdue, pending_of_away_reps
 from store.outbox import claim_notification, enqueue
 
 
@@ -34,6 +35,8 @@ class Sent:
     to: str
 
     def __str__(self) -> str:
+        if self.kind == "reassignment":
+            return f"hand-off {self.handoff_id} reassigned to {self.to}"
         what = "reminder" if self.kind == "reminder" else f"escalation level {self.level}"
         return f"{what} for hand-off {self.handoff_id} to {self.to}"
 
@@ -54,7 +57,9 @@ class Sweep:
     send_from: datetime
 
     def run(self) -> list[Sent]:
-        sent: list[Sent] = []
+        sent = [
+            self._reassign(handoff_id) for handoff_id in pending_of_away_reps(session=self.session)
+        ]
         for handoff in overdue(session=self.session, now=self.now):
             if Tier(handoff.tier) not in self.sla.tiers:
                 continue
@@ -130,12 +135,23 @@ class Sweep:
             values = self._values(handoff)
             if step.notify == "manager" and handoff.manager_slack_id:
                 text = mrkdwn("escalation_manager.md.j2", **values)
-                sent += self._send("escalation", handoff, level, handoff.manager_slack_id, text)
+                fired = self._send("escalation", handoff, level, handoff.manager_slack_id, text)
             else:  # the channel, or no manager to tell
                 channel = self.sla.escalation_channel or self.team.channel
                 text = mrkdwn("escalation_channel.md.j2", level=level, **values)
-                sent += self._send("escalation", handoff, level, channel, text)
+                fired = self._send("escalation", handoff, level, channel, text)
+            sent += fired
+            if fired and step.reassign:
+                sent.append(self._reassign(handoff.id))
+                break  # the lead has a new hand-off, with its own deadline
         return sent
+
+    def _reassign(self, handoff_id: int) -> Sent:
+        new = reassign(
+            session=self.session, handoff_id=handoff_id, team=self.team, sla=self.sla, now=self.now
+        )
+        to = (new.rep_slack_id or "nobody (unassigned)") if new else "nobody (already moved)"
+        return Sent("reassignment", 0, handoff_id, to)
 
 
 def sweep(

@@ -39,7 +39,11 @@ def run_sweep(*, settings: Settings, config: Config, now: datetime | None) -> in
             print(f"{config.path}: no [sla] section: hand-offs have no deadlines to sweep")
         for item in sent:
             print(item)
-        print(f"Sweep at {at.isoformat(timespec='seconds')}: {len(sent)} notification(s) queued.")
+        moved = sum(1 for item in sent if item.kind == "reassignment")
+        print(
+            f"Sweep at {at.isoformat(timespec='seconds')}: {len(sent) - moved} notification(s) "
+            f"queued, {moved} reassignment(s)."
+        )
         if sent and not settings.missing_for_slack():
             _deliver(settings, config, engine)
     finally:

@@ -157,3 +157,31 @@ def overdue(*, session: Session, now: datetime) -> list[OverdueHandoff]:
         .order_by(handoffs.c.due_at)
     )
     return [OverdueHandoff(*row) for row in session.connection().execute(query)]
+
+
+def successor_rep(*, session: Session, handoff_id: int, lead_id: int) -> str | None:
+    """Gets the Slack id of the rep who got the lead after this hand-off (if anyone)."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(reps.c.slack_id)
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(handoffs.c.lead_id == lead_id, handoffs.c.id > handoff_id)
+        .order_by(handoffs.c.id)
+        .limit(1)
+    )
+    return session.connection().execute(query).scalar()
+
+
+def pending_of_away_reps(*, session: Session) -> list[int]:
+    """Gets the pending hand-offs of reps who are out of office or no longer active."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(handoffs.c.id)
+        .select_from(handoffs.join(reps, reps.c.id == handoffs.c.rep_id))
+        .where(
+            handoffs.c.status == HandoffStatus.PENDING,
+            or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False)),
+        )
+        .order_by(handoffs.c.id)
+    )
+    return list(session.connection().execute(query).scalars())

@@ -119,6 +119,14 @@ def _decision(card: Card) -> Block:
             sla=card.sla_label,
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
+    if card.status == HandoffStatus.REASSIGNED:
+        text = mrkdwn(
+            "card_reassigned.md.j2",
+            old_rep=mention(card.rep_slack_id) if card.rep_slack_id else "nobody",
+            new_rep=mention(card.reassigned_to) if card.reassigned_to else "nobody yet",
+            after_breach=card.breached,
+        )
+        return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
     if card.status == HandoffStatus.REJECTED:
         text = mrkdwn(
             "card_rejected.md.j2",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,15 +11,18 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
+from bot.cards import load_card
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
 from bot.decisions import Actor, accept
 from bot.intake import Context, ingest_leads
 from bot.intake_models import LeadIn
 from bot.runtime import sync_team
+from bot.slack.blocks import card_blocks, to_dicts
 from bot.sweep import sweep
 from store.db import make_engine
-from store.models import Outbox
+from store.models import Handoff, Outbox
+from store.reps import set_out_of_office
 from tests.conftest import REPO
 from tests.helpers import RULES_TOML, TEAM_TOML, context, demo, lead_body
 
@@ -60,7 +64,11 @@ def test_reminder_then_each_level_once_to_the_right_people(engine: Engine) -> No
     assert run(engine, utc(2026, 11, 20, 18, 2)) == []
     assert run(engine, utc(2026, 11, 20, 19, 1)) == ["escalation:1:U0DANA"]
     assert run(engine, utc(2026, 11, 20, 19, 30)) == []
-    assert run(engine, utc(2026, 11, 20, 21, 1)) == ["escalation:2:#sales-leadership"]
+    # Level 2 also hands the lead to the next eligible rep (Chloe), with a fresh deadline.
+    assert run(engine, utc(2026, 11, 20, 21, 1)) == [
+        "escalation:2:#sales-leadership",
+        "reassignment:0:U0CHLOE",
+    ]
     assert run(engine, utc(2026, 11, 20, 21, 30)) == []
     with Session(engine) as session:
         texts = [
@@ -80,6 +88,7 @@ def test_business_hours_tiers_wait_for_the_opening_and_catch_up_once(engine: Eng
     assert run(engine, utc(2026, 11, 23, 14, 5)) == [
         "escalation:1:U0DANA",
         "escalation:2:#sales-leadership",
+        "reassignment:0:U0CHLOE",
     ]
     assert run(engine, utc(2026, 11, 23, 14, 6)) == []
 
@@ -144,13 +153,38 @@ def test_sweep_and_out_of_office_commands(
     )
     assert main(["sweep", "--now", monday_10am_new_york.isoformat()]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[:2] == [
+    assert out[:3] == [
         "escalation level 1 for hand-off 1 to U0DANA",
         "escalation level 2 for hand-off 1 to #sales-leadership",
+        "hand-off 1 reassigned to nobody (unassigned)",  # Alice away, Ben GB only
     ]
-    assert out[2].endswith("2 notification(s) queued.")
+    assert out[3].endswith("2 notification(s) queued, 1 reassignment(s).")
     engine = make_engine(database_url)
     with Session(engine) as session:
         texts = session.scalars(select(Outbox.payload).where(Outbox.kind == "message")).all()
     engine.dispose()
     assert "<@U0CHLOE> has not answered" in texts[0]["text"]  # Alice was away
+
+
+def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:
+    handoff_id = hand_off(engine)
+    with Session(engine) as session:
+        set_out_of_office(session=session, slack_id="U0ALICE", away=True)
+        session.commit()
+    assert run(engine, utc(2026, 11, 20, 15, 30)) == ["reassignment:0:U0CHLOE"]
+    assert run(engine, utc(2026, 11, 20, 15, 31)) == []
+    with Session(engine) as session:
+        old = session.get(Handoff, handoff_id)
+        assert old is not None
+        assert old.status == "reassigned"
+        card = load_card(
+            session=session,
+            handoff_id=handoff_id,
+            team=context().team,
+            reasons=DEFAULT_REJECT_REASONS,
+        )
+        kinds = session.scalars(select(Outbox.kind).order_by(Outbox.id)).all()
+    assert card.reassigned_to == "U0CHLOE"
+    assert not card.breached
+    assert kinds == ["post_card", "post_card", "update_card"]
+    assert "Reassigned from <@U0ALICE> to <@U0CHLOE>" in json.dumps(to_dicts(card_blocks(card)))
