@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlmodel import Session
 
 from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
@@ -150,9 +150,12 @@ def overdue(*, session: Session, now: datetime) -> list[OverdueHandoff]:
         )
         .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
         .where(
-            handoffs.c.status == HandoffStatus.PENDING,
-            handoffs.c.due_at.is_not(None),
-            or_(handoffs.c.warn_at <= now, handoffs.c.due_at <= now),
+            # Two index ranges, (status, warn_at) and (status, due_at): the cost follows
+            # what is due, not how many hand-offs are pending.
+            or_(
+                and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.warn_at <= now),
+                and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.due_at <= now),
+            ),
         )
         .order_by(handoffs.c.due_at)
     )
@@ -175,13 +178,20 @@ def successor_rep(*, session: Session, handoff_id: int, lead_id: int) -> str | N
 def pending_of_away_reps(*, session: Session) -> list[int]:
     """Gets the pending hand-offs of reps who are out of office or no longer active."""
     handoffs, reps = table(Handoff), table(Rep)
+    # The few away reps first, then their hand-offs through the (rep_id, status) index:
+    # the cost follows the away reps' queues, not every pending hand-off.
+    away = list(
+        session.connection()
+        .execute(
+            select(reps.c.id).where(or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False)))
+        )
+        .scalars()
+    )
+    if not away:
+        return []
     query = (
         select(handoffs.c.id)
-        .select_from(handoffs.join(reps, reps.c.id == handoffs.c.rep_id))
-        .where(
-            handoffs.c.status == HandoffStatus.PENDING,
-            or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False)),
-        )
+        .where(handoffs.c.rep_id.in_(away), handoffs.c.status == HandoffStatus.PENDING)
         .order_by(handoffs.c.id)
     )
     return list(session.connection().execute(query).scalars())

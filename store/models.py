@@ -144,6 +144,7 @@ class Handoff(SQLModel, table=True):
         ),
         Index("ix_handoff_rep_status", "rep_id", "status"),
         Index("ix_handoff_status_due", "status", "due_at"),
+        Index("ix_handoff_status_warn", "status", "warn_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
