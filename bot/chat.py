@@ -47,8 +47,9 @@ class ChatSurface(Protocol):
         """Posts a lead card."""
         ...
 
-    def post_message(self, *, channel: str, text: str) -> Posted:
-        """Posts a plain message (mrkdwn) to a channel, or to a user id's DM."""
+    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a message (mrkdwn) to a channel, or to a user id's DM; with
+        `actions_for`, the escalation buttons for that hand-off."""
         ...
 
     def update_card(self, *, posted: Posted, card: Card) -> None:

@@ -14,9 +14,10 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.config import Disposition, RejectReason
-from bot.delivery import UPDATE_CARD
-from bot.text import escape
+from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
+from bot.delivery import MESSAGE, UPDATE_CARD
+from bot.reassign import reassign
+from bot.text import escape, mention, mrkdwn
 from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, table
 from store.outbox import enqueue
 from store.reps import configured_reps
@@ -175,3 +176,64 @@ def reject(
     )
     _queue_card_update(session, handoff, now)
     return Decision(True)
+
+
+def _managed(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:
+    """Gets a pending hand-off if `actor` manages its rep, else the Decision saying why not."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        return Decision(False, "This lead is no longer in the system.")
+    if handoff.status != HandoffStatus.PENDING:
+        who = f"<@{handoff.decided_by}>" if handoff.decided_by else "the system"
+        return Decision(False, f"Already {handoff.status} by {who}.")
+    rep = next((r for r in configured_reps(session=session) if r.id == handoff.rep_id), None)
+    if rep is None or rep.manager_slack_id != actor.slack_id:
+        return Decision(False, "Only the rep's manager can do this.")
+    return handoff
+
+
+def remind_rep(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
+    """Queues a nudge from the manager to the rep who holds the lead."""
+    handoff = _managed(session, handoff_id, actor)
+    if isinstance(handoff, Decision):
+        return handoff
+    rep = next(r for r in configured_reps(session=session) if r.id == handoff.rep_id)
+    text = mrkdwn(
+        "remind_from_manager.md.j2",
+        manager=mention(actor.slack_id),
+        lead_id=handoff.lead_id,
+        handoff_id=handoff.id,
+    )
+    enqueue(
+        session=session,
+        entries=[
+            {
+                "kind": MESSAGE,
+                "channel": rep.slack_id,
+                "handoff_id": handoff.id,
+                "payload": {"text": text},
+            }
+        ],
+        now=now,
+    )
+    return Decision(True, f"Reminded <@{rep.slack_id}>.")
+
+
+def reassign_by_manager(
+    *,
+    session: Session,
+    handoff_id: int,
+    actor: Actor,
+    team: TeamConfig,
+    sla: SlaConfig | None,
+    now: datetime,
+) -> Decision:
+    """Moves the lead to the next eligible rep, at the manager's request."""
+    handoff = _managed(session, handoff_id, actor)
+    if isinstance(handoff, Decision):
+        return handoff
+    new = reassign(session=session, handoff_id=handoff_id, team=team, sla=sla, now=now)
+    if new is None:
+        return _already(session, handoff_id)
+    target = f"<@{new.rep_slack_id}>" if new.rep_slack_id else "nobody (posted for anyone to claim)"
+    return Decision(True, f"Reassigned to {target}.")

@@ -29,7 +29,7 @@ from bot.chat import ChatSurface, DeliveryError, Posted
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from store.handoffs import posted_at, record_posted
 from store.models import OutboxStatus
-from store.outbox import PendingEntry, claim, finish, message_text, pending_entries
+from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,12 @@ class Deliverer:
         if entry.kind == MESSAGE:
             assert entry.channel is not None, f"outbox entry {entry.id} names no channel"
             with Session(self.engine) as session:
-                text = message_text(session=session, entry_id=entry.id)
+                payload = message_payload(session=session, entry_id=entry.id)
             self.pacer.wait(entry.channel)
-            self.surface.post_message(channel=entry.channel, text=text)
+            actions_for = entry.handoff_id if payload.get("escalation_actions") else None
+            self.surface.post_message(
+                channel=entry.channel, text=str(payload.get("text", "")), actions_for=actions_for
+            )
             return
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
         with Session(self.engine) as session:

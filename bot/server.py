@@ -193,6 +193,7 @@ def _start_background(
         reasons=config.reject_reasons,
         clock=lambda: datetime.now(UTC),
         wake_sender=wake,
+        sla=config.sla,
     )
     secret = (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

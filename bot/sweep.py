@@ -73,7 +73,14 @@ class Sweep:
         return f"{kind}:{handoff.id}:{level}:{handoff.policy_version}:{handoff.due_at.isoformat()}"
 
     def _send(
-        self, kind: str, handoff: OverdueHandoff, level: int, to: str, text: str
+        self,
+        kind: str,
+        handoff: OverdueHandoff,
+        level: int,
+        to: str,
+        text: str,
+        *,
+        actions: bool = False,
     ) -> list[Sent]:
         key = self._key(kind, handoff, level)
         if not claim_notification(
@@ -92,7 +99,8 @@ class Sweep:
                     "kind": MESSAGE,
                     "channel": to,
                     "handoff_id": handoff.id,
-                    "payload": {"text": text},
+                    # The manager's DM carries the Reassign / Remind rep / Take it buttons.
+                    "payload": {"text": text, "escalation_actions": actions},
                 }
             ],
             now=self.send_from,
@@ -135,7 +143,9 @@ class Sweep:
             values = self._values(handoff)
             if step.notify == "manager" and handoff.manager_slack_id:
                 text = mrkdwn("escalation_manager.md.j2", **values)
-                fired = self._send("escalation", handoff, level, handoff.manager_slack_id, text)
+                fired = self._send(
+                    "escalation", handoff, level, handoff.manager_slack_id, text, actions=True
+                )
             else:  # the channel, or no manager to tell
                 channel = self.sla.escalation_channel or self.team.channel
                 text = mrkdwn("escalation_channel.md.j2", level=level, **values)

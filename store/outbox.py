@@ -121,12 +121,12 @@ def claim_notification(
     return session.connection().execute(statement).first() is not None
 
 
-def message_text(*, session: Session, entry_id: int) -> str:
-    """Gets the text of a message entry."""
+def message_payload(*, session: Session, entry_id: int) -> dict[str, Any]:
+    """Gets the payload of a message entry (its text, and what else to show)."""
     outbox = table(Outbox)
     payload = (
         session.connection()
         .execute(select(outbox.c.payload).where(outbox.c.id == entry_id))
         .scalar_one()
     )
-    return str(payload.get("text", ""))
+    return dict(payload or {})

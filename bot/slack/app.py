@@ -21,7 +21,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.config import RejectReason, TeamConfig
+from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.slack import listeners
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class Deps:
     team: TeamConfig
     reasons: list[RejectReason]
     clock: Callable[[], datetime]
+    sla: SlaConfig | None = None
     wake_sender: Callable[[], None] = lambda: None
 
 

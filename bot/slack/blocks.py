@@ -199,3 +199,24 @@ def reject_modal(
             ),
         ],
     )
+
+
+def escalation_blocks(text: str, handoff_id: int) -> list[Block]:
+    """Gets a manager's escalation message: the text, then what they can do about it."""
+    value = str(handoff_id)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX))),
+        ActionsBlock(
+            block_id=BlockId.ESCALATION,
+            elements=[
+                ButtonElement(
+                    text="Reassign",
+                    action_id=ActionId.ESCALATION_REASSIGN,
+                    value=value,
+                    style="primary",
+                ),
+                ButtonElement(text="Remind rep", action_id=ActionId.ESCALATION_REMIND, value=value),
+                ButtonElement(text="Take it", action_id=ActionId.ESCALATION_TAKE, value=value),
+            ],
+        ),
+    ]

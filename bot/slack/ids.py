@@ -11,6 +11,9 @@ class ActionId(StrEnum):
     CLAIM = "handoff_claim"
     REJECT_REASON = "reject_reason"
     REJECT_NOTE = "reject_note"
+    ESCALATION_REASSIGN = "escalation_reassign"
+    ESCALATION_REMIND = "escalation_remind"
+    ESCALATION_TAKE = "escalation_take"
 
 
 class BlockId(StrEnum):
@@ -19,6 +22,7 @@ class BlockId(StrEnum):
     DECISION = "handoff_decision"
     REJECT_REASON = "reject_reason_block"
     REJECT_NOTE = "reject_note_block"
+    ESCALATION = "escalation_actions"
 
 
 class CallbackId(StrEnum):

@@ -35,6 +35,9 @@ def register(app: App) -> None:
     app.action(ActionId.ACCEPT)(on_accept)
     app.action(ActionId.CLAIM)(on_claim)
     app.action(ActionId.REJECT)(on_reject_button)
+    app.action(ActionId.ESCALATION_TAKE)(on_take)
+    app.action(ActionId.ESCALATION_REMIND)(on_remind)
+    app.action(ActionId.ESCALATION_REASSIGN)(on_reassign)
     app.view(CallbackId.REJECT)(on_reject_submit)
 
 
@@ -74,6 +77,31 @@ def _button(step: Any) -> Any:
 on_accept = _button(decisions.accept)
 # Claim: a rep takes an unassigned lead (and accepts it).
 on_claim = _button(decisions.claim)
+
+
+def _manager_button(step: Any, *, routing: bool = False) -> Any:
+    """A button on a manager's escalation DM; the result is told to the manager.
+    (`routing`: the step also needs the team and the SLA, to route the lead again.)"""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        handoff_id, actor, channel = _clicked(body)
+        deps = context["deps"]
+        extra = {"team": deps.team, "sla": deps.sla} if routing else {}
+        decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
+        if not decision.message:
+            decision = Decision(True, "Done: the lead's card shows it.")
+        _tell(client, channel, actor.slack_id, decision)
+
+    return listener
+
+
+# Take it: the manager accepts the lead personally.
+on_take = _manager_button(decisions.accept)
+# Remind rep: a nudge to the rep, from the manager.
+on_remind = _manager_button(decisions.remind_rep)
+# Reassign: the lead goes to the next eligible rep, with a fresh deadline.
+on_reassign = _manager_button(decisions.reassign_by_manager, routing=True)
 
 
 def on_reject_button(

@@ -10,7 +10,7 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.cards import Card
 from bot.chat import DeliveryError, Posted
-from bot.slack.blocks import card_blocks, card_text, to_dicts
+from bot.slack.blocks import card_blocks, card_text, escalation_blocks, to_dicts
 from bot.slack.ids import METADATA_EVENT
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -78,10 +78,15 @@ class SlackSurface:
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
-    def post_message(self, *, channel: str, text: str) -> Posted:
-        """Posts a plain message: a reminder or an escalation."""
+    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a reminder or an escalation (with the manager's buttons when asked)."""
+        blocks = None if actions_for is None else to_dicts(escalation_blocks(text, actions_for))
         response = self._call(
-            self.client.chat_postMessage, channel=channel, text=text, unfurl_links=False
+            self.client.chat_postMessage,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 

@@ -9,7 +9,16 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS
-from bot.decisions import Actor, Decision, accept, claim, reject, reject_problems
+from bot.decisions import (
+    Actor,
+    Decision,
+    accept,
+    claim,
+    reassign_by_manager,
+    reject,
+    reject_problems,
+    remind_rep,
+)
 from bot.intake import ingest_leads
 from bot.intake_models import LeadIn
 from bot.runtime import sync_team
@@ -112,3 +121,34 @@ def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None
             "not_icp",
             None,
         )
+
+
+def test_managers_escalation_actions(engine: Engine) -> None:
+    handoff_id = hand_off(engine)
+    ctx = context()
+    not_manager = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0CHLOE"))
+    assert not_manager.message == "Only the rep's manager can do this."
+    reminded = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0DANA"))
+    assert reminded == Decision(True, "Reminded <@U0ALICE>.")
+    with Session(engine) as session:
+        nudge = session.scalars(select(Outbox).where(Outbox.kind == "message")).one()
+        assert nudge.channel == "U0ALICE"
+        assert nudge.payload["text"].startswith(":wave: <@U0DANA> asks you to follow up")
+    moved = decide(
+        engine,
+        reassign_by_manager,
+        handoff_id=handoff_id,
+        actor=Actor("U0DANA"),
+        team=ctx.team,
+        sla=None,
+    )
+    assert moved == Decision(True, "Reassigned to <@U0CHLOE>.")
+    again = decide(
+        engine,
+        reassign_by_manager,
+        handoff_id=handoff_id,
+        actor=Actor("U0DANA"),
+        team=ctx.team,
+        sla=None,
+    )
+    assert again.message == "Already reassigned by the system."

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -219,3 +222,77 @@ def test_unsigned_or_forged_requests_are_refused(stack: Stack) -> None:
     forged = stack.slack(click(ActionId.ACCEPT, handoff_id, "U0ALICE", ts), secret="guess")
     assert forged.status_code == 401
     assert stack.handoff(handoff_id).status == "pending"
+
+
+SLA_TOML = """
+[sla]
+escalation_channel = "C0456ESCAL"
+[sla.tiers.sql]
+respond_within = "1h"
+calendar = "24x7"
+warn_before = "15m"
+[[sla.escalation]]
+after = "0m"
+notify = "manager"
+[[sla.escalation]]
+after = "1h"
+notify = "channel"
+reassign = true
+"""
+
+
+def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_url: str) -> None:
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML + SLA_TOML)
+    with SlackSandbox() as sandbox:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HANDOFF_API_TOKEN": TOKEN,
+            "SLACK_BOT_TOKEN": "xoxb-e2e",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": sandbox.url,
+        }
+        env.pop("SLACK_APP_TOKEN", None)
+        with running_serve(tmp_path, env) as url:
+            stack = Stack(url, sandbox, database_url)
+            handoff_id = stack.post_lead("E1")["handoff"]["id"]
+            due = stack.handoff(handoff_id).due_at
+            assert due is not None
+            at = (due + timedelta(minutes=1)).isoformat()
+            done = subprocess.run(
+                [Path(sys.executable).parent / "handoff", "sweep", "--now", at],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            assert f"escalation level 1 for hand-off {handoff_id} to U0DANA" in done.stdout
+            (dm,) = wait_for(lambda: stack.sandbox.channel("U0DANA"))
+            assert "SLA breach: <@U0ALICE> has not answered" in dm["text"]
+            buttons = [e["action_id"] for e in dm["blocks"][1]["elements"]]
+            assert buttons == [
+                ActionId.ESCALATION_REASSIGN,
+                ActionId.ESCALATION_REMIND,
+                ActionId.ESCALATION_TAKE,
+            ]
+            payload = block_actions(
+                ActionId.ESCALATION_REASSIGN,
+                handoff_id,
+                "U0DANA",
+                channel="D0000000001",
+                ts=dm["ts"],
+            )
+            assert stack.slack(payload).status_code == 200
+            told = wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral"))[0].args
+            assert (told["user"], told["text"]) == ("U0DANA", "Reassigned to <@U0CHLOE>.")
+            cards = wait_for(
+                lambda: stack.sandbox.channel(CHANNEL)[1:] and stack.sandbox.channel(CHANNEL)
+            )
+            assert "Reassigned from <@U0ALICE> to <@U0CHLOE>" in json.dumps(
+                wait_for(lambda: stack.sandbox.calls_to("chat.update"))[0].args
+            )
+            assert len(cards) == 2
+            assert stack.handoff(handoff_id).status == "reassigned"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from bot.slack.blocks import card_blocks, card_text, to_dicts
+from bot.slack.blocks import card_blocks, card_text, escalation_blocks, to_dicts
 from bot.slack.ids import ActionId, BlockId
 from tests.bot.cards_helpers import sample_card
 
@@ -96,3 +96,13 @@ def test_accepted_card_shows_the_sla_beside_the_response_time() -> None:
         decided_at=datetime(2026, 11, 20, 15, 7, tzinfo=UTC),
     )
     assert "Accepted by <@U0ALICE> in 7 min (SLA 15 min)" in accepted
+
+
+def test_escalation_message_carries_the_managers_buttons() -> None:
+    blocks = to_dicts(escalation_blocks("<@U0ALICE> is late", 9))
+    assert blocks[0]["text"]["text"] == "<@U0ALICE> is late"
+    assert [(e["action_id"], e["value"]) for e in blocks[1]["elements"]] == [
+        (ActionId.ESCALATION_REASSIGN, "9"),
+        (ActionId.ESCALATION_REMIND, "9"),
+        (ActionId.ESCALATION_TAKE, "9"),
+    ]
