@@ -15,7 +15,8 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
-from bot.delivery import MESSAGE, UPDATE_CARD
+from bot.delivery import MESSAGE
+from bot.handing import queue_card_update
 from bot.reassign import reassign
 from bot.text import escape, mention, mrkdwn
 from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, table
@@ -73,21 +74,6 @@ def _transition(session: Session, handoff_id: int, values: dict[str, object]) ->
     return session.connection().execute(statement).rowcount == 1
 
 
-def _queue_card_update(session: Session, handoff: Handoff, now: datetime) -> None:
-    enqueue(
-        session=session,
-        entries=[
-            {
-                "kind": UPDATE_CARD,
-                "channel": handoff.channel,
-                "payload": {"handoff_id": handoff.id},
-                "handoff_id": handoff.id,
-            }
-        ],
-        now=now,
-    )
-
-
 def _authorised(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:
     """Gets the hand-off if `actor` may decide on it, else the Decision saying why not."""
     handoff = session.get(Handoff, handoff_id)
@@ -105,7 +91,7 @@ def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) ->
     values = {"status": HandoffStatus.ACCEPTED, "decided_at": now, "decided_by": actor.slack_id}
     if not _transition(session, handoff_id, values):
         return _already(session, handoff_id)
-    _queue_card_update(session, handoff, now)
+    queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(True)
 
 
@@ -127,7 +113,7 @@ def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> 
     }
     if not _transition(session, handoff_id, values):
         return _already(session, handoff_id)
-    _queue_card_update(session, handoff, now)
+    queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(True)
 
 
@@ -174,7 +160,7 @@ def reject(
     session.connection().execute(
         update(leads).where(leads.c.id == handoff.lead_id).values(disposition=disposition)
     )
-    _queue_card_update(session, handoff, now)
+    queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(True)
 
 

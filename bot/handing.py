@@ -13,11 +13,12 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import SlaConfig, TeamConfig
-from bot.delivery import POST_CARD, POST_DM_COPY
+from bot.delivery import POST_CARD, POST_DM_COPY, UPDATE_CARD
 from bot.routing import Rotation
 from bot.sla import deadlines
 from scoring.rules import Tier
 from store.handoffs import OpenHandoff, create_handoffs
+from store.models import Handoff
 from store.outbox import enqueue
 from store.reps import routing_slots, save_turns
 
@@ -92,3 +93,19 @@ def hand_to_reps(
         )
         for item, handoff_id, a in zip(items, ids, assignments, strict=True)
     }
+
+
+def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:
+    """Queues a redraw of a hand-off's card (after a decision or a reassignment)."""
+    enqueue(
+        session=session,
+        entries=[
+            {
+                "kind": UPDATE_CARD,
+                "channel": handoff.channel,
+                "payload": {"handoff_id": handoff.id},
+                "handoff_id": handoff.id,
+            }
+        ],
+        now=now,
+    )

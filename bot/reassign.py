@@ -9,13 +9,11 @@ from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.config import SlaConfig, TeamConfig
-from bot.delivery import UPDATE_CARD
-from bot.handing import NewHandoff, hand_to_reps
+from bot.handing import NewHandoff, hand_to_reps, queue_card_update
 from scoring.rules import Tier
 from store.handoffs import OpenHandoff
 from store.leads import lead_fields
 from store.models import Handoff, HandoffStatus, Lead, table
-from store.outbox import enqueue
 
 
 def reassign(
@@ -45,16 +43,5 @@ def reassign(
     created = hand_to_reps(
         session=session, items=[item], team=team, sla=sla, now=now, exclude_rep_ids=exclude
     )
-    enqueue(
-        session=session,
-        entries=[
-            {
-                "kind": UPDATE_CARD,
-                "channel": old.channel,
-                "payload": {"handoff_id": old.id},
-                "handoff_id": old.id,
-            }
-        ],
-        now=now,
-    )
+    queue_card_update(session=session, handoff=old, now=now)
     return created[old.lead_id]

@@ -82,6 +82,20 @@ class Stack:
             engine.dispose()
 
 
+def serve_env(database_url: str, sandbox: SlackSandbox) -> dict[str, str]:
+    """The environment of a `handoff serve` (or `handoff sweep`) talking to the sandbox."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HANDOFF_API_TOKEN": TOKEN,
+        "SLACK_BOT_TOKEN": "xoxb-e2e",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": sandbox.url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -96,15 +110,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
 def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
     (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
     with SlackSandbox() as sandbox:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HANDOFF_API_TOKEN": TOKEN,
-            "SLACK_BOT_TOKEN": "xoxb-e2e",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": sandbox.url,
-        }
-        env.pop("SLACK_APP_TOKEN", None)
+        env = serve_env(database_url, sandbox)
         with running_serve(tmp_path, env) as url:
             yield Stack(url, sandbox, database_url)
 
@@ -244,15 +250,7 @@ reassign = true
 def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_url: str) -> None:
     (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML + SLA_TOML)
     with SlackSandbox() as sandbox:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HANDOFF_API_TOKEN": TOKEN,
-            "SLACK_BOT_TOKEN": "xoxb-e2e",
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": sandbox.url,
-        }
-        env.pop("SLACK_APP_TOKEN", None)
+        env = serve_env(database_url, sandbox)
         with running_serve(tmp_path, env) as url:
             stack = Stack(url, sandbox, database_url)
             handoff_id = stack.post_lead("E1")["handoff"]["id"]
