@@ -22,7 +22,7 @@ from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
 from bot.server import database_command, run_sandbox, run_worker, serve
 from bot.settings import Settings
-from bot.sweepcmd import run_out_of_office, run_sweep
+from bot.sweepcmd import run_digest, run_out_of_office, run_sweep
 
 
 def _instant(text: str) -> datetime:
@@ -80,6 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--now", type=_instant, metavar="ISO", help="sweep as of this instant (default: now)"
     )
+
+    digest = commands.add_parser("digest", help="the week's numbers (leads, decisions, SLA)")
+    _config_option(digest)
+    digest.add_argument(
+        "--week",
+        metavar="YYYY-Www",
+        help="ISO week, e.g. 2026-W47 (default: the current week so far)",
+    )
+    digest.add_argument("--format", choices=["text", "json"], default="text")
 
     rep = commands.add_parser("rep", help="manage reps")
     rep_commands = rep.add_subparsers(dest="rep_command", required=True, metavar="ACTION")
@@ -190,6 +199,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_sandbox(host=args.host, port=args.port)
     if args.command == "sweep":
         return run_sweep(settings=Settings(), config=load_config(args.config), now=args.now)
+    if args.command == "digest":
+        return run_digest(
+            settings=Settings(),
+            config=load_config(args.config),
+            week=args.week,
+            fmt=args.format,
+        )
     if args.command == "rep":
         return run_out_of_office(
             settings=Settings(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import UTC, datetime
 
@@ -10,10 +11,12 @@ from sqlmodel import Session
 
 from bot.config import Config
 from bot.delivery import Deliverer
+from bot.digest import metrics, week_period
 from bot.runtime import open_database, sync_team
 from bot.settings import Settings
 from bot.slack.surface import SlackSurface, web_client
 from bot.sweep import sweep
+from bot.text import terminal
 from store.reps import set_out_of_office
 
 
@@ -94,3 +97,33 @@ def run_out_of_office(*, settings: Settings, config: Config, slack_id: str, away
     )
     print(f"{rep.name} ({slack_id}) is {state}.")
     return 0
+
+
+def run_digest(*, settings: Settings, config: Config, week: str | None, fmt: str) -> int:
+    """Prints a week's digest."""
+    team = config.team
+    try:
+        label, period = week_period(week, team=team, now=datetime.now(UTC))
+    except ValueError as exc:
+        print(f"handoff digest: {exc}", file=sys.stderr)
+        return 2
+    engine, _ = open_database(settings.database_url)
+    try:
+        with Session(engine) as session:
+            numbers = metrics(
+                session=session, week=label, period=period, reasons=config.settings.reject_reasons
+            )
+    finally:
+        engine.dispose()
+    if fmt == "json":
+        print(json.dumps(numbers, indent=2))
+    else:
+        print(digest_text(numbers))
+    return 0
+
+
+def digest_text(numbers: dict[str, object]) -> str:
+    """Gets the digest as text."""
+    return terminal(
+        "digest.txt.j2", m=numbers, pct=lambda v: "n/a" if v is None else f"{v * 100:.0f}%"
+    )

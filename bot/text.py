@@ -70,6 +70,14 @@ def mrkdwn(template: str, **values: Any) -> Mrkdwn:
     return Mrkdwn(_MRKDWN.get_template(template).render(**values).strip())
 
 
+_TERMINAL = _environment(lambda value: "" if value is None else value)
+
+
+def terminal(template: str, **values: Any) -> str:
+    """Renders a template for a terminal: nothing escaped (it is not going to Slack)."""
+    return _TERMINAL.get_template(template).render(**values).strip()
+
+
 def plain(template: str, **values: Any) -> str:
     """Renders a template for a plain_text field or a message's fallback text (values
     escaped as for mrkdwn, which Slack expects there too)."""

@@ -1,0 +1,148 @@
+"""Digest numbers from SQL against an independent computation over the same rows."""
+
+from __future__ import annotations
+
+import statistics
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from bot.cli import main
+from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
+from bot.decisions import Actor, accept, reject
+from bot.digest import metrics, week_period
+from bot.intake import Context, ingest_leads
+from bot.intake_models import LeadIn
+from bot.runtime import sync_team
+from store.models import Handoff, Rep
+from tests.conftest import REPO
+from tests.helpers import RULES_TOML, TEAM_TOML, context, demo, lead_body
+
+SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").read_text())["sla"])
+MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York, week 2026-W47
+REASONS = {r.code: r for r in DEFAULT_REJECT_REASONS}
+
+
+def build(engine: Engine) -> None:
+    """Twelve leads over the week: nine handed off, decided at different speeds."""
+    base = context()
+    sync_team(engine=engine, team=base.team)
+    for i in range(12):
+        at = MONDAY + timedelta(hours=5 * i)
+        ctx = Context(rules=base.rules, team=base.team, now=at, sla=SLA)
+        acts = [demo(f"d{i}", at.isoformat())] if i % 4 else []
+        source = "webinar" if i % 2 else "paid search"
+        body = LeadIn.model_validate(
+            lead_body(f"W{i}", employees=100, country="US", source=source, activities=acts)
+        )
+        with Session(engine) as session:
+            (outcome,) = ingest_leads(session=session, leads=[body], context=ctx)
+            session.commit()
+        if outcome.handoff is None:
+            continue
+        rep = outcome.handoff.rep_slack_id or "U0ALICE"
+        decided = at + timedelta(minutes=7 * (i + 1) ** 2)
+        with Session(engine) as session:
+            if i % 3 == 0:
+                reject(
+                    session=session,
+                    handoff_id=outcome.handoff.id,
+                    actor=Actor(rep),
+                    reason=REASONS["no_budget" if i % 2 else "other"],
+                    note=f"note {i}",
+                    now=decided,
+                )
+            elif i % 3 == 1:
+                accept(
+                    session=session, handoff_id=outcome.handoff.id, actor=Actor(rep), now=decided
+                )
+            session.commit()
+
+
+def test_digest_matches_an_independent_count(engine: Engine) -> None:
+    build(engine)
+    week, period = week_period("2026-W47", team=context().team, now=MONDAY)
+    with Session(engine) as session:
+        got = metrics(session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS)
+        rows = session.scalars(select(Handoff)).all()
+        reps = {rep.id: rep.slack_id for rep in session.scalars(select(Rep))}
+    decided = [h for h in rows if h.status in ("accepted", "rejected")]
+    minutes = sorted(
+        (h.decided_at - h.created_at).total_seconds() / 60 for h in decided if h.decided_at
+    )
+    accepted = sum(h.status == "accepted" for h in rows)
+    rejected = sum(h.status == "rejected" for h in rows)
+    assert got["period"] == "2026-W47"
+    assert got["leads_in"] == 12
+    assert got["leads_in_by_source"] == {"webinar": 6, "paid search": 6}
+    assert got["handed_off"] == len({h.lead_id for h in rows}) == 9
+    assert (got["accepted"], got["rejected"], got["pending"]) == (
+        accepted,
+        rejected,
+        sum(h.status == "pending" for h in rows),
+    )
+    assert got["acceptance_rate"] == round(accepted / (accepted + rejected), 4)
+    assert got["mql_to_sql_rate"] == round(accepted / 9, 4)
+    sql = got["response_minutes"]["sql"]
+    assert sql["median"] == round(statistics.median(minutes), 1)
+    assert sql["p90"] == round(statistics.quantiles(minutes, n=10, method="inclusive")[8], 1)
+    in_time = [h for h in decided if h.due_at and h.decided_at and h.decided_at <= h.due_at]
+    assert got["sla_compliance"]["overall"] == round(len(in_time) / len(decided), 4)
+    per_rep = {
+        reps[r]: round(
+            sum(1 for h in in_time if h.rep_id == r) / sum(1 for h in decided if h.rep_id == r), 4
+        )
+        for r in {h.rep_id for h in decided}
+    }
+    assert got["sla_compliance"]["by_rep"] == per_rep
+    top = got["reject_reasons"][0]
+    assert set(top) == {"code", "label", "count", "sample_note"}
+    assert sum(r["count"] for r in got["reject_reasons"]) == rejected
+    assert sum(r["handed_off"] for r in got["reps"]) == len(rows)
+
+
+def test_weeks_are_iso_weeks_in_the_team_time_zone() -> None:
+    week, period = week_period("2026-W47", team=context().team, now=MONDAY)
+    assert week == "2026-W47"
+    assert period.start == datetime(2026, 11, 16, 5, 0, tzinfo=UTC)  # Monday 00:00 New York
+    assert period.end - period.start == timedelta(days=7)
+    assert week_period(None, team=context().team, now=MONDAY)[0] == "2026-W47"
+    with pytest.raises(ValueError, match="not an ISO week"):
+        week_period("week 47", team=context().team, now=MONDAY)
+
+
+def test_digest_command(
+    tmp_path: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.chdir(tmp_path)
+    assert main(["digest", "--week", "2026-W47", "--format", "json"]) == 0
+    import json
+
+    numbers = json.loads(capsys.readouterr().out)
+    assert {
+        "period",
+        "leads_in",
+        "handed_off",
+        "accepted",
+        "rejected",
+        "pending",
+        "acceptance_rate",
+        "mql_to_sql_rate",
+        "response_minutes",
+        "sla_compliance",
+        "reject_reasons",
+        "reps",
+    } <= set(numbers)
+    assert main(["digest", "--week", "2026-W47"]) == 0
+    assert capsys.readouterr().out.startswith("Lead hand-off digest, 2026-W47")
+    assert main(["digest", "--week", "2026-W99"]) == 2
+    assert "2026 has no week 99" in capsys.readouterr().err
