@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="ISO week, e.g. 2026-W47 (default: the current week so far)",
     )
     digest.add_argument("--format", choices=["text", "json"], default="text")
+    where = digest.add_mutually_exclusive_group()
+    where.add_argument("--print", action="store_true", help="show it here (the default)")
+    where.add_argument(
+        "--post",
+        action="store_true",
+        help="post it to the digest channel ([digest] channel, else team.digest_channel)",
+    )
 
     rep = commands.add_parser("rep", help="manage reps")
     rep_commands = rep.add_subparsers(dest="rep_command", required=True, metavar="ACTION")
@@ -205,6 +212,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             config=load_config(args.config),
             week=args.week,
             fmt=args.format,
+            post=args.post,
         )
     if args.command == "rep":
         return run_out_of_office(

@@ -273,12 +273,21 @@ class SlaConfig(_Section):
         return TWENTY_FOUR_SEVEN if name == "24x7" else self.calendars[name].calendar()
 
 
+class DigestConfig(_Section):
+    """When the weekly digest is posted, in the team's time zone, and where."""
+
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    time: str = Field(default="09:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    channel: str | None = None
+
+
 class HandoffConfig(_Section):
     """The whole config file. Each command asks only for the sections it uses."""
 
     scoring: ScoringRules | None = None
     team: TeamConfig | None = None
     sla: SlaConfig | None = None
+    digest: DigestConfig = DigestConfig()
     reject_reasons: list[RejectReason] = Field(default=DEFAULT_REJECT_REASONS, min_length=1)
 
     @model_validator(mode="after")

@@ -7,9 +7,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
-from bot.config import RejectReason, TeamConfig
+from bot.config import DigestConfig, RejectReason, TeamConfig
+from bot.delivery import MESSAGE
+from bot.text import mrkdwn
 from store.metrics import (
     Period,
     leads_in,
@@ -19,6 +22,7 @@ from store.metrics import (
     sla_compliance,
     status_counts,
 )
+from store.outbox import claim_notification, enqueue
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -80,3 +84,114 @@ def metrics(
         ],
         "reps": rep_rows(session=session, period=period),
     }
+
+
+def with_change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Adds `change`: the difference from the previous period for the headline numbers."""
+    keys = ("leads_in", "handed_off", "accepted", "rejected", "acceptance_rate", "mql_to_sql_rate")
+    change: dict[str, Any] = {}
+    for key in keys:
+        now_value, then_value = current.get(key), previous.get(key)
+        change[key] = (
+            None if now_value is None or then_value is None else round(now_value - then_value, 4)
+        )
+    overall_now = current["sla_compliance"]["overall"]
+    overall_then = previous["sla_compliance"]["overall"]
+    change["sla_compliance"] = (
+        None
+        if overall_now is None or overall_then is None
+        else round(overall_now - overall_then, 4)
+    )
+    return {**current, "change": change}
+
+
+def last_scheduled(config: DigestConfig, *, timezone: str, now: datetime) -> datetime | None:
+    """Gets the most recent scheduled posting time at or before `now` (APScheduler's cron
+    trigger does the calendar arithmetic, daylight saving included)."""
+    hour, minute = (int(part) for part in config.time.split(":"))
+    trigger = CronTrigger(day_of_week=config.day, hour=hour, minute=minute, timezone=timezone)
+    # The first firing after (now - 7 days) is the latest one at or before now; the search
+    # start is exclusive of last week's firing itself (+1 µs), or that one would come back.
+    start = now - timedelta(days=7) + timedelta(microseconds=1)
+    found: datetime | None = trigger.get_next_fire_time(None, start)
+    return found if found is not None and found <= now else None
+
+
+def weekly_numbers(
+    *,
+    session: Session,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    week: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Gets a week's numbers with their change from the week before."""
+    label, period = week_period(week, team=team, now=now)
+    before_label, before = week_period(None, team=team, now=period.start - timedelta(days=1))
+    current = metrics(session=session, week=label, period=period, reasons=reasons)
+    previous = metrics(session=session, week=before_label, period=before, reasons=reasons)
+    return with_change(current, previous)
+
+
+def post_if_due(
+    *,
+    session: Session,
+    team: TeamConfig,
+    digest: DigestConfig,
+    reasons: list[RejectReason],
+    now: datetime,
+) -> str | None:
+    """Queues the digest of the week before the last scheduled time, once per week (a run
+    missed during downtime is posted late, once); gets the week posted, if any."""
+    scheduled = last_scheduled(digest, timezone=team.timezone, now=now)
+    if scheduled is None:
+        return None
+    week, _ = week_period(None, team=team, now=scheduled - timedelta(days=7))
+    return queue_digest(
+        session=session,
+        team=team,
+        digest=digest,
+        reasons=reasons,
+        week=week,
+        now=now,
+        key=f"digest:{week}",
+    )
+
+
+def queue_digest(
+    *,
+    session: Session,
+    team: TeamConfig,
+    digest: DigestConfig,
+    reasons: list[RejectReason],
+    week: str,
+    now: datetime,
+    key: str | None = None,
+) -> str | None:
+    """Queues a week's digest for the digest channel (once per `key`, when given)."""
+    if key is not None and not claim_notification(
+        session=session, key=key, kind="digest", handoff_id=None, level=0, now=now
+    ):
+        return None
+    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
+    channel = digest.channel or team.digest_channel or team.channel
+    text = mrkdwn("digest.md.j2", m=numbers, pct=_pct, delta=_delta)
+    enqueue(
+        session=session,
+        entries=[
+            {"kind": MESSAGE, "channel": channel, "handoff_id": None, "payload": {"text": text}}
+        ],
+        now=now,
+    )
+    return week
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def _delta(value: float | None, *, percent: bool = False) -> str:
+    if value is None or value == 0:
+        return ""
+    shown = f"{value * 100:+.0f} pts" if percent else f"{value:+g}"
+    return f" ({shown} vs last week)"

@@ -166,6 +166,7 @@ def start_worker(engine: Engine, config: HandoffConfig, deliverer: Deliverer | N
         sla=config.sla,
         reasons=config.reject_reasons,
         deliverer=deliverer,
+        digest=config.digest,
     )
     worker.start()
     return worker

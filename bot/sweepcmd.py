@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.config import Config
 from bot.delivery import Deliverer
-from bot.digest import metrics, week_period
+from bot.digest import queue_digest, week_period, weekly_numbers
 from bot.runtime import open_database, sync_team
 from bot.settings import Settings
 from bot.slack.surface import SlackSurface, web_client
@@ -99,26 +99,46 @@ def run_out_of_office(*, settings: Settings, config: Config, slack_id: str, away
     return 0
 
 
-def run_digest(*, settings: Settings, config: Config, week: str | None, fmt: str) -> int:
-    """Prints a week's digest."""
+def run_digest(
+    *, settings: Settings, config: Config, week: str | None, fmt: str, post: bool = False
+) -> int:
+    """Prints a week's digest (with its change from the week before), or posts it."""
     team = config.team
+    now = datetime.now(UTC)
     try:
-        label, period = week_period(week, team=team, now=datetime.now(UTC))
+        label, _ = week_period(week, team=team, now=now)
     except ValueError as exc:
         print(f"handoff digest: {exc}", file=sys.stderr)
         return 2
     engine, _ = open_database(settings.database_url)
     try:
         with Session(engine) as session:
-            numbers = metrics(
-                session=session, week=label, period=period, reasons=config.settings.reject_reasons
+            if post:
+                queue_digest(
+                    session=session,
+                    team=team,
+                    digest=config.settings.digest,
+                    reasons=config.settings.reject_reasons,
+                    week=label,
+                    now=now,
+                )
+                session.commit()
+            numbers = weekly_numbers(
+                session=session,
+                team=team,
+                reasons=config.settings.reject_reasons,
+                week=label,
+                now=now,
             )
+        if post:
+            where = config.settings.digest.channel or team.digest_channel or team.channel
+            print(f"Digest of {label} queued for {where}.")
+            if not settings.missing_for_slack():
+                _deliver(settings, config, engine)
+            return 0
     finally:
         engine.dispose()
-    if fmt == "json":
-        print(json.dumps(numbers, indent=2))
-    else:
-        print(digest_text(numbers))
+    print(json.dumps(numbers, indent=2) if fmt == "json" else digest_text(numbers))
     return 0
 
 

@@ -23,8 +23,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import RejectReason, SlaConfig, TeamConfig
+from bot.config import DigestConfig, RejectReason, SlaConfig, TeamConfig
 from bot.delivery import Deliverer
+from bot.digest import post_if_due
 from bot.sweep import sweep
 from store.lease import Lease, make_lease
 
@@ -55,7 +56,9 @@ class Worker:
         lease: Lease | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lease_ttl: timedelta = LEASE_TTL,
+        digest: DigestConfig | None = None,
     ) -> None:
+        self.digest = digest
         self.engine, self.team, self.sla, self.reasons = engine, team, sla, reasons
         self.deliverer = deliverer
         self.clock = clock
@@ -143,14 +146,23 @@ class Worker:
     def run_sweep(self) -> None:
         """One sweep at the current time (a scheduler job)."""
         with Session(self.engine) as session:
+            now = self.clock()
             sent = sweep(
-                session=session,
-                now=self.clock(),
-                team=self.team,
-                sla=self.sla,
-                reasons=self.reasons,
+                session=session, now=now, team=self.team, sla=self.sla, reasons=self.reasons
             )
+            week = None
+            if self.digest is not None:
+                week = post_if_due(
+                    session=session,
+                    team=self.team,
+                    digest=self.digest,
+                    reasons=self.reasons,
+                    now=now,
+                )
             session.commit()
+        if week:
+            log.info("digest of %s queued", week)
+            self.wake()
         self.sweeps += 1
         for item in sent:
             log.info("sweep: %s", item)

@@ -12,13 +12,13 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.cli import main
-from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
+from bot.config import DEFAULT_REJECT_REASONS, DigestConfig, SlaConfig
 from bot.decisions import Actor, accept, reject
-from bot.digest import metrics, week_period
+from bot.digest import last_scheduled, metrics, post_if_due, week_period
 from bot.intake import Context, ingest_leads
 from bot.intake_models import LeadIn
 from bot.runtime import sync_team
-from store.models import Handoff, Rep
+from store.models import Handoff, Outbox, Rep
 from tests.conftest import REPO
 from tests.helpers import RULES_TOML, TEAM_TOML, context, demo, lead_body
 
@@ -146,3 +146,50 @@ def test_digest_command(
     assert capsys.readouterr().out.startswith("Lead hand-off digest, 2026-W47")
     assert main(["digest", "--week", "2026-W99"]) == 2
     assert "2026 has no week 99" in capsys.readouterr().err
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["digest", "--week", "2026-W47", "--post"]) == 0
+    assert capsys.readouterr().out.strip() == "Digest of 2026-W47 queued for C0123LEADS."
+
+
+def test_last_scheduled_posting_in_the_team_time_zone() -> None:
+    monday_9am = DigestConfig(day="mon", time="09:00")
+    zone = "America/New_York"
+    assert last_scheduled(
+        monday_9am, timezone=zone, now=datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    ) == (datetime(2026, 11, 23, 14, 0, tzinfo=UTC))  # 09:00 EST
+    assert last_scheduled(
+        monday_9am, timezone=zone, now=datetime(2026, 11, 23, 13, 59, tzinfo=UTC)
+    ) == (datetime(2026, 11, 16, 14, 0, tzinfo=UTC))  # a week earlier
+    # Across the DST change: Monday 2026-11-02 09:00 is 14:00 UTC, 2026-10-26 09:00 was 13:00.
+    assert last_scheduled(
+        monday_9am, timezone=zone, now=datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    ) == (datetime(2026, 10, 26, 13, 0, tzinfo=UTC))
+
+
+def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) -> None:
+    build(engine)
+    digest = DigestConfig(day="mon", time="09:00", channel="C0456DIGEST")
+
+    def post(at: datetime) -> str | None:
+        with Session(engine) as session:
+            week = post_if_due(
+                session=session,
+                team=context().team,
+                digest=digest,
+                reasons=DEFAULT_REJECT_REASONS,
+                now=at,
+            )
+            session.commit()
+        return week
+
+    # The worker was down on Monday morning: the W47 digest goes out on Tuesday, once.
+    assert post(datetime(2026, 11, 24, 16, 0, tzinfo=UTC)) == "2026-W47"
+    assert post(datetime(2026, 11, 24, 16, 1, tzinfo=UTC)) is None
+    assert post(datetime(2026, 11, 30, 13, 59, tzinfo=UTC)) is None  # before the next Monday 9:00
+    assert post(datetime(2026, 11, 30, 14, 0, tzinfo=UTC)) == "2026-W48"
+    with Session(engine) as session:
+        texts = session.scalars(select(Outbox.payload).where(Outbox.channel == "C0456DIGEST")).all()
+    assert len(texts) == 2
+    assert texts[0]["text"].startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
+    assert "*Leads in:* 12" in texts[0]["text"]
+    assert "(-12 vs last week)" in texts[1]["text"]  # W48 had no leads
