@@ -142,20 +142,21 @@ def post_if_due(
     now: datetime,
 ) -> str | None:
     """Queues the digest of the week before the last scheduled time, once per week (a run
-    missed during downtime is posted late, once); gets the week posted, if any."""
+    missed during downtime is posted late, once); gets the week posted, if any. A week
+    with nothing in it (no leads, no hand-offs: a new installation) is not posted."""
     scheduled = last_scheduled(digest, timezone=team.timezone, now=now)
     if scheduled is None:
         return None
     week, _ = week_period(None, team=team, now=scheduled - timedelta(days=7))
-    return queue_digest(
-        session=session,
-        team=team,
-        digest=digest,
-        reasons=reasons,
-        week=week,
-        now=now,
-        key=f"digest:{week}",
-    )
+    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
+    if not numbers["leads_in"] and not numbers["handed_off"]:
+        return None
+    if not claim_notification(
+        session=session, key=f"digest:{week}", kind="digest", handoff_id=None, level=0, now=now
+    ):
+        return None
+    queue_digest(session=session, team=team, digest=digest, numbers=numbers, now=now)
+    return week
 
 
 def queue_digest(
@@ -163,17 +164,10 @@ def queue_digest(
     session: Session,
     team: TeamConfig,
     digest: DigestConfig,
-    reasons: list[RejectReason],
-    week: str,
+    numbers: dict[str, Any],
     now: datetime,
-    key: str | None = None,
-) -> str | None:
-    """Queues a week's digest for the digest channel (once per `key`, when given)."""
-    if key is not None and not claim_notification(
-        session=session, key=key, kind="digest", handoff_id=None, level=0, now=now
-    ):
-        return None
-    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
+) -> None:
+    """Queues a week's digest for the digest channel."""
     channel = digest.channel or team.digest_channel or team.channel
     text = mrkdwn("digest.md.j2", m=numbers, pct=_pct, delta=_delta)
     enqueue(
@@ -183,7 +177,6 @@ def queue_digest(
         ],
         now=now,
     )
-    return week
 
 
 def _pct(value: float | None) -> str:

@@ -113,16 +113,6 @@ def run_digest(
     engine, _ = open_database(settings.database_url)
     try:
         with Session(engine) as session:
-            if post:
-                queue_digest(
-                    session=session,
-                    team=team,
-                    digest=config.settings.digest,
-                    reasons=config.settings.reject_reasons,
-                    week=label,
-                    now=now,
-                )
-                session.commit()
             numbers = weekly_numbers(
                 session=session,
                 team=team,
@@ -130,6 +120,15 @@ def run_digest(
                 week=label,
                 now=now,
             )
+            if post:
+                queue_digest(
+                    session=session,
+                    team=team,
+                    digest=config.settings.digest,
+                    numbers=numbers,
+                    now=now,
+                )
+                session.commit()
         if post:
             where = config.settings.digest.channel or team.digest_channel or team.channel
             print(f"Digest of {label} queued for {where}.")

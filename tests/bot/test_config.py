@@ -68,7 +68,8 @@ def test_every_problem_named_with_file_line_and_key(tmp_path: Path) -> None:
         "string as a number (got 'lots')",
         f"{where}:26: scoring.disqualify[0]: a disqualify rule needs negative points, "
         "block = true, or both",
-        f"{where}:31: colours: unknown key (known keys here: scoring, team, sla, reject_reasons)",
+        f"{where}:31: colours: unknown key "
+        "(known keys here: scoring, team, sla, digest, reject_reasons)",
     ]
 
 

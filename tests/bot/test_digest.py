@@ -186,10 +186,10 @@ def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) 
     assert post(datetime(2026, 11, 24, 16, 0, tzinfo=UTC)) == "2026-W47"
     assert post(datetime(2026, 11, 24, 16, 1, tzinfo=UTC)) is None
     assert post(datetime(2026, 11, 30, 13, 59, tzinfo=UTC)) is None  # before the next Monday 9:00
-    assert post(datetime(2026, 11, 30, 14, 0, tzinfo=UTC)) == "2026-W48"
+    # Week 48 had nothing in it (no leads, no hand-offs): nothing to post.
+    assert post(datetime(2026, 11, 30, 14, 0, tzinfo=UTC)) is None
     with Session(engine) as session:
         texts = session.scalars(select(Outbox.payload).where(Outbox.channel == "C0456DIGEST")).all()
-    assert len(texts) == 2
+    assert len(texts) == 1
     assert texts[0]["text"].startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
-    assert "*Leads in:* 12" in texts[0]["text"]
-    assert "(-12 vs last week)" in texts[1]["text"]  # W48 had no leads
+    assert "*Leads in:* 12 (+12 vs last week)" in texts[0]["text"]
