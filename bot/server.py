@@ -69,6 +69,22 @@ SLACK_SIGNING_SECRET=sandbox-secret. For a real workspace, see "Create the Slack
 the README."""
 
 
+def _open_or_explain(settings: Settings) -> tuple[Engine, str | None] | None:
+    """Opens the database (applying migrations), or says why it cannot."""
+    try:
+        return open_database(settings.database_url)
+    except OperationalError as exc:
+        print(
+            f"{shown_url(settings.database_url)}: cannot reach the database: {exc.orig}",
+            file=sys.stderr,
+        )
+        print(
+            "Check DATABASE_URL (e.g. sqlite:///handoff.db or postgresql+psycopg://user@host/db).",
+            file=sys.stderr,
+        )
+        return None
+
+
 def serve(
     settings: Settings,
     *,
@@ -86,14 +102,10 @@ def serve(
         for problem in problems:
             print(f"handoff serve: {problem}", file=sys.stderr)
         return 2
-    try:
-        engine, revision = open_database(settings.database_url)
-    except OperationalError as exc:
-        print(
-            f"{shown_url(settings.database_url)}: cannot reach the database: {exc.orig}",
-            file=sys.stderr,
-        )
+    opened = _open_or_explain(settings)
+    if opened is None:
         return 2
+    engine, revision = opened
     reps = sync_team(engine=engine, team=team)
     with Session(engine) as session:
         recomputed = recompute_pending(session=session, sla=config.sla)
@@ -223,14 +235,10 @@ def run_sandbox(*, host: str, port: int) -> int:
 
 def run_worker(settings: Settings, *, config: HandoffConfig) -> int:
     """Runs `handoff worker` until SIGINT or SIGTERM."""
-    try:
-        engine, _ = open_database(settings.database_url)
-    except OperationalError as exc:
-        print(
-            f"{shown_url(settings.database_url)}: cannot reach the database: {exc.orig}",
-            file=sys.stderr,
-        )
+    opened = _open_or_explain(settings)
+    if opened is None:
         return 2
+    engine, _ = opened
     assert config.team is not None
     sync_team(engine=engine, team=config.team)
     worker = start_worker(engine, config, slack_deliverer(settings, engine, config))
