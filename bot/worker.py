@@ -64,22 +64,17 @@ class Worker:
         self.clock = clock
         self.lease_ttl = lease_ttl
         self.lease = lease or make_lease(engine, holder=holder_name(), ttl=lease_ttl)
-        self.scheduler = BackgroundScheduler(timezone="UTC")
+        # Missed runs collapse into one, and a job never overlaps itself.
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
+        )
         self.active = threading.Event()
         self.sweeps = 0
 
     def start(self) -> None:
         """Starts competing for the lease, in the background."""
-        self.scheduler.add_job(
-            self._keep_lease,
-            "interval",
-            seconds=max(self.lease_ttl.total_seconds() / 3, 0.2),
-            id=LEASE_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=5,
-            next_run_time=datetime.now(UTC),
+        self._every(
+            self._keep_lease, max(self.lease_ttl.total_seconds() / 3, 0.2), LEASE_JOB, grace=5
         )
         self.scheduler.start()
 
@@ -118,30 +113,21 @@ class Worker:
             self.active.clear()
 
     def _add_jobs(self) -> None:
-        now = datetime.now(UTC)
-        self.scheduler.add_job(
-            self.run_sweep,
-            "interval",
-            seconds=SWEEP_EVERY_S,
-            id=SWEEP_JOB,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=30,
-            next_run_time=now,
-        )
+        self._every(self.run_sweep, SWEEP_EVERY_S, SWEEP_JOB, grace=30)
         if self.deliverer is not None:
-            self.scheduler.add_job(
-                self.deliverer.deliver_due,
-                "interval",
-                seconds=SEND_EVERY_S,
-                id=SEND_JOB,
-                replace_existing=True,
-                coalesce=True,
-                max_instances=1,
-                misfire_grace_time=5,
-                next_run_time=now,
-            )
+            self._every(self.deliverer.deliver_due, SEND_EVERY_S, SEND_JOB, grace=5)
+
+    def _every(self, job: Callable[[], object], seconds: float, job_id: str, *, grace: int) -> None:
+        """Runs `job` now and then every `seconds` (coalesced, one at a time: job_defaults)."""
+        self.scheduler.add_job(
+            job,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=grace,
+            next_run_time=datetime.now(UTC),
+        )
 
     def run_sweep(self) -> None:
         """One sweep at the current time (a scheduler job)."""

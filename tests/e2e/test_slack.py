@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import select
 from sqlmodel import Session
 
@@ -31,6 +29,7 @@ from tests.helpers import (
     demo,
     lead_body,
     running_serve,
+    signed,
 )
 
 TOKEN = "e2e-token"
@@ -61,14 +60,7 @@ class Stack:
 
     def slack(self, payload: dict[str, Any], *, secret: str = SECRET) -> httpx.Response:
         """Sends an interaction to /slack/events, signed as Slack signs it."""
-        body = urlencode({"payload": json.dumps(payload)})
-        stamp = str(int(time.time()))
-        signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
-        headers = {
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
+        body, headers = signed(payload, secret)
         return httpx.post(f"{self.url}/slack/events", content=body, headers=headers, timeout=10)
 
     def handoff(self, handoff_id: int) -> Handoff:
