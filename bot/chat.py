@@ -8,7 +8,7 @@ up and tell an admin what to fix (permanent).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.cards import Card
 
@@ -50,6 +50,14 @@ class ChatSurface(Protocol):
     def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
         """Posts a message (mrkdwn) to a channel, or to a user id's DM; with
         `actions_for`, the escalation buttons for that hand-off."""
+        ...
+
+    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest (`text` is the notification fallback)."""
+        ...
+
+    def upload_image(self, *, channel: str, png: bytes, filename: str, title: str) -> None:
+        """Shares a PNG image in a channel."""
         ...
 
     def update_card(self, *, posted: Posted, card: Card) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.cards import Card, load_card
+from bot.charts import digest_chart
 from bot.chat import ChatSurface, DeliveryError, Posted
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from store.handoffs import posted_at, record_posted
@@ -38,6 +39,8 @@ POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on t
 POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
 UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision
 MESSAGE = "message"  # a reminder or escalation: payload {"text"}, to a channel or a user's DM
+DIGEST = "digest"  # the weekly digest: payload {"text", "numbers"}, as Block Kit
+DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
@@ -128,15 +131,8 @@ class Deliverer:
         return True
 
     def _send(self, entry: PendingEntry) -> None:
-        if entry.kind == MESSAGE:
-            assert entry.channel is not None, f"outbox entry {entry.id} names no channel"
-            with Session(self.engine) as session:
-                payload = message_payload(session=session, entry_id=entry.id)
-            self.pacer.wait(entry.channel)
-            actions_for = entry.handoff_id if payload.get("escalation_actions") else None
-            self.surface.post_message(
-                channel=entry.channel, text=str(payload.get("text", "")), actions_for=actions_for
-            )
+        if entry.kind in (MESSAGE, DIGEST, DIGEST_CHART):
+            self._send_message(entry)
             return
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
         with Session(self.engine) as session:
@@ -161,6 +157,33 @@ class Deliverer:
             raise DeliveryError("not_posted_yet")  # its post is still queued: retry later
         self.pacer.wait(channel)
         self.surface.update_card(posted=Posted(channel, ts), card=card)
+
+    def _send_message(self, entry: PendingEntry) -> None:
+        channel = entry.channel
+        assert channel is not None, f"outbox entry {entry.id} names no channel"
+        with Session(self.engine) as session:
+            payload = message_payload(session=session, entry_id=entry.id)
+        text = str(payload.get("text", ""))
+        if entry.kind == DIGEST_CHART:
+            png = digest_chart(payload["numbers"])
+            if png is None:  # matplotlib was uninstalled since the chart was queued
+                log.warning("Digest chart skipped: install the `charts` extra to draw it")
+                return
+            period = payload["numbers"]["period"]
+            self.pacer.wait(channel)
+            self.surface.upload_image(
+                channel=channel,
+                png=png,
+                filename=f"handoff-digest-{period}.png",
+                title=f"Funnel and SLA compliance by rep, {period}",
+            )
+            return
+        self.pacer.wait(channel)
+        if entry.kind == DIGEST:
+            self.surface.post_digest(channel=channel, text=text, numbers=payload["numbers"])
+            return
+        actions_for = entry.handoff_id if payload.get("escalation_actions") else None
+        self.surface.post_message(channel=channel, text=text, actions_for=actions_for)
 
     def _post(self, entry: PendingEntry, channel: str, card: Card) -> None:
         found = None

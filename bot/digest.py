@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
+from bot.charts import charts_available
 from bot.config import DigestConfig, RejectReason, TeamConfig
-from bot.delivery import MESSAGE
+from bot.delivery import DIGEST, DIGEST_CHART
 from bot.text import mrkdwn
 from store.metrics import (
     Period,
+    breaches,
     leads_in,
+    outcome_conversion,
     reject_reasons,
     rep_rows,
     response_minutes,
@@ -52,9 +55,16 @@ def _rate(part: int, whole: int) -> float | None:
 
 
 def metrics(
-    *, session: Session, week: str, period: Period, reasons: list[RejectReason]
+    *,
+    session: Session,
+    week: str,
+    period: Period,
+    reasons: list[RejectReason],
+    as_of: datetime | None = None,
 ) -> dict[str, Any]:
-    """Gets the digest's numbers for a period."""
+    """Gets the digest's numbers for a period (deadlines judged as of `as_of`, by default
+    the period's end)."""
+    as_of = period.end if as_of is None else min(as_of, period.end)
     sources = leads_in(session=session, period=period)
     counts = status_counts(session=session, period=period)
     statuses = counts["statuses"]
@@ -78,17 +88,28 @@ def metrics(
         "mql_to_sql_rate": _rate(accepted, counts["handed_off"]),
         "response_minutes": response_minutes(session=session, period=period),
         "sla_compliance": sla_compliance(session=session, period=period),
+        **breaches(session=session, period=period, as_of=as_of),
         "reject_reasons": [
             {**row, "label": labels.get(row["code"], row["code"])}
             for row in reject_reasons(session=session, period=period)
         ],
-        "reps": rep_rows(session=session, period=period),
+        "reps": rep_rows(session=session, period=period, as_of=as_of),
+        "outcomes": outcome_conversion(session=session, period=period),
     }
 
 
 def with_change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
     """Adds `change`: the difference from the previous period for the headline numbers."""
-    keys = ("leads_in", "handed_off", "accepted", "rejected", "acceptance_rate", "mql_to_sql_rate")
+    keys = (
+        "leads_in",
+        "handed_off",
+        "accepted",
+        "rejected",
+        "acceptance_rate",
+        "mql_to_sql_rate",
+        "breaches",
+        "escalations",
+    )
     change: dict[str, Any] = {}
     for key in keys:
         now_value, then_value = current.get(key), previous.get(key)
@@ -128,8 +149,10 @@ def weekly_numbers(
     """Gets a week's numbers with their change from the week before."""
     label, period = week_period(week, team=team, now=now)
     before_label, before = week_period(None, team=team, now=period.start - timedelta(days=1))
-    current = metrics(session=session, week=label, period=period, reasons=reasons)
-    previous = metrics(session=session, week=before_label, period=before, reasons=reasons)
+    current = metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
+    previous = metrics(
+        session=session, week=before_label, period=before, reasons=reasons, as_of=now
+    )
     return with_change(current, previous)
 
 
@@ -167,24 +190,61 @@ def queue_digest(
     numbers: dict[str, Any],
     now: datetime,
 ) -> None:
-    """Queues a week's digest for the digest channel."""
-    channel = digest.channel or team.digest_channel or team.channel
-    text = mrkdwn("digest.md.j2", m=numbers, pct=_pct, delta=_delta)
-    enqueue(
-        session=session,
-        entries=[
-            {"kind": MESSAGE, "channel": channel, "handoff_id": None, "payload": {"text": text}}
-        ],
-        now=now,
-    )
+    """Queues a week's digest for the digest channel, and its chart when the `charts`
+    extra is installed (drawn when sent)."""
+    channel = digest_channel(team=team, digest=digest)
+    text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
+    entries: list[dict[str, Any]] = [
+        {
+            "kind": DIGEST,
+            "channel": channel,
+            "handoff_id": None,
+            "payload": {"text": text, "numbers": numbers},
+        }
+    ]
+    if charts_available():
+        entries.append(
+            {
+                "kind": DIGEST_CHART,
+                "channel": channel,
+                "handoff_id": None,
+                "payload": {"numbers": numbers},
+            }
+        )
+    enqueue(session=session, entries=entries, now=now)
 
 
-def _pct(value: float | None) -> str:
+def digest_channel(*, team: TeamConfig, digest: DigestConfig) -> str:
+    """Gets where the digest goes: [digest] channel, else team.digest_channel, else the
+    team channel."""
+    return digest.channel or team.digest_channel or team.channel
+
+
+def pct(value: float | None) -> str:
+    """Formats a share as a percentage ("n/a" when there is nothing to divide)."""
     return "n/a" if value is None else f"{value * 100:.0f}%"
 
 
-def _delta(value: float | None, *, percent: bool = False) -> str:
+def delta(value: float | None, *, percent: bool = False) -> str:
+    """Formats a change from last week (nothing when unchanged or unknown)."""
     if value is None or value == 0:
         return ""
     shown = f"{value * 100:+.0f} pts" if percent else f"{value:+g}"
     return f" ({shown} vs last week)"
+
+
+def minutes(value: float | None) -> str:
+    """Formats a response time given in minutes."""
+    if value is None:
+        return "n/a"
+    if value < 90:
+        return f"{value:.0f} min"
+    return f"{value / 60:.1f} h" if value < 48 * 60 else f"{value / 1440:.1f} days"
+
+
+def money(value: float) -> str:
+    """Formats a won amount."""
+    return f"{value:,.0f}"
+
+
+FORMATTERS = {"pct": pct, "delta": delta, "minutes": minutes, "money": money}

@@ -49,6 +49,9 @@ class SandboxState:
 
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    base_url: str = ""
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +66,7 @@ class SlackSandbox:
         handler = type("Handler", (_Handler,), {"sandbox": self})
         self.server = ThreadingHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.state.base_url = self.url.removesuffix("api/")
 
     @property
     def url(self) -> str:
@@ -122,6 +126,17 @@ class SlackSandbox:
         """Gets the recorded calls of one method, oldest first."""
         with self.state.lock:
             return [call for call in self.state.calls if call.method == method]
+
+    def home(self, user_id: str) -> dict[str, Any] | None:
+        """Gets the App Home view last published for a user."""
+        with self.state.lock:
+            return self.state.homes.get(user_id)
+
+    def file_bytes(self, file_id: str) -> bytes | None:
+        """Gets an uploaded file's content."""
+        with self.state.lock:
+            found = self.state.files.get(file_id)
+            return None if found is None else found.get("content")
 
     def channel(self, channel: str) -> list[dict[str, Any]]:
         """Gets a channel's messages, oldest first."""
@@ -237,6 +252,67 @@ def _history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _publish_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    user = str(args.get("user_id") or "")
+    view = _json(args.get("view"))
+    if not user:
+        raise _ApiError("invalid_arguments")
+    if not isinstance(view, dict) or view.get("type") != "home":
+        raise _ApiError("invalid_arguments")
+    published = {
+        **view,
+        "id": f"V{next(state.clock):08d}",
+        "team_id": TEAM_ID,
+        "state": {"values": {}},
+        "hash": f"h{next(state.clock)}",
+    }
+    state.homes[user] = published
+    return {"view": published}
+
+
+def _upload_url(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    filename, length = str(args.get("filename") or ""), int(args.get("length") or 0)
+    if not filename or length <= 0:
+        raise _ApiError("invalid_arguments")
+    file_id = f"F{next(state.clock):08d}"
+    state.files[file_id] = {"id": file_id, "name": filename, "length": length, "content": None}
+    return {"upload_url": f"{state.base_url}upload/{file_id}", "file_id": file_id}
+
+
+def _complete_upload(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    requested = _json(args.get("files")) or []
+    done = []
+    for item in requested:
+        found = state.files.get(str(item.get("id")))
+        if found is None or found["content"] is None:
+            raise _ApiError("file_not_found")
+        found["title"] = item.get("title") or found["name"]
+        done.append(_file_object(state, found))
+    channel = args.get("channel_id")
+    if channel:
+        message = {
+            "type": "message",
+            "subtype": "file_share",
+            "user": BOT_USER,
+            "ts": _ts(state),
+            "text": args.get("initial_comment") or "",
+            "files": done,
+        }
+        state.messages.setdefault(str(channel), []).append(message)
+    return {"files": [{"id": f["id"], "title": f["title"]} for f in done]}
+
+
+def _file_object(state: SandboxState, found: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": found["id"],
+        "name": found["name"],
+        "title": found["title"],
+        "mimetype": "image/png" if found["name"].endswith(".png") else "application/octet-stream",
+        "size": len(found["content"]),
+        "url_private": f"{state.base_url}files/{found['id']}",
+    }
+
+
 def _auth_test(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     return {
         "url": "https://sandbox.slack.invalid/",
@@ -257,6 +333,9 @@ _METHODS: dict[str, Callable[[SandboxState, dict[str, Any]], dict[str, Any]]] = 
     "conversations.open": _open_conversation,
     "users.info": _users_info,
     "conversations.history": _history,
+    "views.publish": _publish_view,
+    "files.getUploadURLExternal": _upload_url,
+    "files.completeUploadExternal": _complete_upload,
 }
 
 
@@ -279,8 +358,12 @@ class _Handler(BaseHTTPRequestHandler):
     sandbox: SlackSandbox
 
     def do_POST(self) -> None:
-        method = self.path.split("?")[0].removeprefix("/api/")
+        path = self.path.split("?")[0]
         length = int(self.headers.get("Content-Length") or 0)
+        if path.startswith("/upload/"):  # step 2 of the upload flow: the file's bytes
+            self._upload(path.removeprefix("/upload/"), self.rfile.read(length))
+            return
+        method = path.removeprefix("/api/")
         raw = self.rfile.read(length).decode()
         if "json" in (self.headers.get("Content-Type") or ""):
             args = json.loads(raw or "{}")
@@ -298,16 +381,43 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body, headers = self.sandbox.answer(method, args)
             except _ApiError as exc:
                 status, body = 200, {"ok": False, "error": exc.error}
-        payload = json.dumps(body).encode()
+        self._reply(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path.startswith("/files/"):
+            content = self.sandbox.file_bytes(path.removeprefix("/files/"))
+            if content is None:
+                self._reply(404, b"no such file", "text/plain")
+            else:
+                self._reply(200, content, "image/png")
+            return
+        self.do_POST()
+
+    def _upload(self, file_id: str, content: bytes) -> None:
+        state = self.sandbox.state
+        with state.lock:
+            state.calls.append(
+                Call("upload", {"file_id": file_id, "bytes": len(content)}, None, time.time())
+            )
+            found = state.files.get(file_id)
+            if found is not None and found["length"] == len(content):
+                found["content"] = content
+        if found is None or found["length"] != len(content):
+            self._reply(400, b"unknown upload or wrong length", "text/plain")
+            return
+        self._reply(200, f"OK - {len(content)}".encode(), "text/plain")
+
+    def _reply(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(payload)))
-        for name, value in headers.items():
+        for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
-
-    do_GET = do_POST
 
     def log_message(self, format: str, *args: Any) -> None:
         """Stays quiet: calls are recorded, not logged."""

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.config import Config
 from bot.delivery import Deliverer
-from bot.digest import queue_digest, week_period, weekly_numbers
+from bot.digest import FORMATTERS, digest_channel, queue_digest, week_period, weekly_numbers
 from bot.runtime import open_database, sync_team
 from bot.settings import Settings
 from bot.slack.surface import SlackSurface, web_client
@@ -130,7 +130,7 @@ def run_digest(
                 )
                 session.commit()
         if post:
-            where = config.settings.digest.channel or team.digest_channel or team.channel
+            where = digest_channel(team=team, digest=config.settings.digest)
             print(f"Digest of {label} queued for {where}.")
             if not settings.missing_for_slack():
                 _deliver(settings, config, engine)
@@ -143,6 +143,4 @@ def run_digest(
 
 def digest_text(numbers: dict[str, object]) -> str:
     """Gets the digest as text."""
-    return terminal(
-        "digest.txt.j2", m=numbers, pct=lambda v: "n/a" if v is None else f"{v * 100:.0f}%"
-    )
+    return terminal("digest.txt.j2", m=numbers, **FORMATTERS)

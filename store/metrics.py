@@ -12,10 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
 from sqlmodel import Session
 
-from store.models import Handoff, HandoffStatus, Lead, Rep, table
+from store.models import (
+    Handoff,
+    HandoffStatus,
+    Lead,
+    Notification,
+    Outcome,
+    Rep,
+    ScoreSnapshot,
+    table,
+)
 
 DECIDED = (HandoffStatus.ACCEPTED, HandoffStatus.REJECTED)
 
@@ -167,8 +176,9 @@ def reject_reasons(*, session: Session, period: Period, limit: int = 3) -> list[
     ]
 
 
-def rep_rows(*, session: Session, period: Period) -> list[dict[str, Any]]:
-    """Gets per-rep counts: handed off, accepted, rejected, pending, reassigned away."""
+def rep_rows(*, session: Session, period: Period, as_of: datetime) -> list[dict[str, Any]]:
+    """Gets per-rep counts: handed off, accepted, rejected, pending, reassigned away, and
+    deadlines missed (as of `as_of`)."""
     handoffs, reps = table(Handoff), table(Rep)
 
     def count_of(status: str) -> Any:
@@ -183,6 +193,7 @@ def rep_rows(*, session: Session, period: Period) -> list[dict[str, Any]]:
             count_of(HandoffStatus.REJECTED),
             count_of(HandoffStatus.PENDING),
             count_of(HandoffStatus.REASSIGNED),
+            func.sum(case((_breached(as_of), 1), else_=0)),
         )
         .select_from(handoffs.join(reps, reps.c.id == handoffs.c.rep_id))
         .where(_in(period))
@@ -198,6 +209,125 @@ def rep_rows(*, session: Session, period: Period) -> list[dict[str, Any]]:
             "rejected": int(rej or 0),
             "pending": int(pend or 0),
             "reassigned": int(moved or 0),
+            "breached": int(late or 0),
         }
-        for slack_id, name, total, acc, rej, pend, moved in session.connection().execute(query)
+        for slack_id, name, total, acc, rej, pend, moved, late in session.connection().execute(
+            query
+        )
     ]
+
+
+def _breached(as_of: datetime) -> ColumnElement[bool]:
+    """A hand-off that missed its deadline: decided (or moved on) after it, or still
+    undecided when it passed."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.due_at.is_not(None),
+        or_(
+            handoffs.c.decided_at > handoffs.c.due_at,
+            and_(handoffs.c.decided_at.is_(None), handoffs.c.due_at <= as_of),
+        ),
+    )
+
+
+def breaches(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
+    """Gets the period's missed deadlines (as of `as_of`), per tier, and the escalations
+    sent for the period's hand-offs."""
+    handoffs, notes = table(Handoff), table(Notification)
+    connection = session.connection()
+    by_tier = {
+        str(tier): int(count)
+        for tier, count in connection.execute(
+            select(handoffs.c.tier, func.count())
+            .where(_in(period), _breached(as_of))
+            .group_by(handoffs.c.tier)
+        )
+    }
+    escalations = connection.execute(
+        select(func.count())
+        .select_from(notes.join(handoffs, handoffs.c.id == notes.c.handoff_id))
+        .where(_in(period), notes.c.kind == "escalation")
+    ).scalar_one()
+    return {
+        "breaches": sum(by_tier.values()),
+        "breaches_by_tier": by_tier,
+        "escalations": int(escalations),
+    }
+
+
+SCORE_BANDS = ((None, 20, "<20"), (20, 40, "20-39"), (40, 60, "40-59"), (60, 80, "60-79"))
+TOP_BAND = (80, "80+")
+
+
+def _band(total: ColumnElement[Any]) -> ColumnElement[Any]:
+    whens = [(total < high, label) for _, high, label in SCORE_BANDS]
+    return case(*whens, else_=TOP_BAND[1])
+
+
+def outcome_conversion(*, session: Session, period: Period) -> dict[str, Any] | None:
+    """Gets how the period's handed-off leads converted (opportunity, closed-won, won
+    amount) by score band at hand-off and by source; None while they have no outcomes."""
+    handoffs, snapshots, leads, outcomes = (
+        table(Handoff),
+        table(ScoreSnapshot),
+        table(Lead),
+        table(Outcome),
+    )
+    cohort = (
+        select(handoffs.c.lead_id, func.max(snapshots.c.total).label("total"))
+        .select_from(handoffs.join(snapshots, snapshots.c.id == handoffs.c.snapshot_id))
+        .where(_in(period))
+        .group_by(handoffs.c.lead_id)
+        .subquery()
+    )
+    won = outcomes.c.stage == "closed_won"
+    results = (
+        select(
+            outcomes.c.lead_id,
+            func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
+            func.max(case((won, 1), else_=0)).label("won"),
+            func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
+        )
+        .group_by(outcomes.c.lead_id)
+        .subquery()
+    )
+    joined = cohort.join(leads, leads.c.id == cohort.c.lead_id).outerjoin(
+        results, results.c.lead_id == cohort.c.lead_id
+    )
+    measures = (
+        func.count(),
+        func.sum(func.coalesce(results.c.opp, 0)),
+        func.sum(func.coalesce(results.c.won, 0)),
+        func.sum(func.coalesce(results.c.amount, 0)),
+        func.count(results.c.lead_id),
+    )
+    connection = session.connection()
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for name, key in (("by_score_band", _band(cohort.c.total)), ("by_source", leads.c.source)):
+        key = func.coalesce(key, "unknown")
+        query = select(key, *measures).select_from(joined).group_by(key).order_by(key)
+        rows[name] = [
+            _conversion(str(label), *values) for label, *values in connection.execute(query)
+        ]
+    if not any(row["with_outcome"] for row in rows["by_source"]):
+        return None
+    return rows
+
+
+OPPORTUNITY_STAGES = ("opportunity", "closed_won", "closed_lost")
+
+
+def _conversion(
+    label: str, handed_off: int, opportunities: Any, won: Any, amount: Any, with_outcome: int
+) -> dict[str, Any]:
+    total = int(handed_off)
+    return {
+        "label": label,
+        "handed_off": total,
+        "with_outcome": int(with_outcome),
+        "opportunities": int(opportunities or 0),
+        "closed_won": int(won or 0),
+        "won_amount": round(float(amount or 0), 2),
+        "opportunity_rate": round(int(opportunities or 0) / total, 4) if total else None,
+        "win_rate": round(int(won or 0) / total, 4) if total else None,
+    }

@@ -53,7 +53,10 @@ class Lead(SQLModel, table=True):
     """One lead, unique per (source_system, external_id)."""
 
     __tablename__ = "lead"
-    __table_args__ = (UniqueConstraint("source_system", "external_id", name="uq_lead_source"),)
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id", name="uq_lead_source"),
+        Index("ix_lead_created", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_system: str = Field(max_length=100)
@@ -145,6 +148,7 @@ class Handoff(SQLModel, table=True):
         Index("ix_handoff_rep_status", "rep_id", "status"),
         Index("ix_handoff_status_due", "status", "due_at"),
         Index("ix_handoff_status_warn", "status", "warn_at"),
+        Index("ix_handoff_created", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

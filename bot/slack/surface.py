@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.cards import Card
 from bot.chat import DeliveryError, Posted
-from bot.slack.blocks import card_blocks, card_text, escalation_blocks, to_dicts
+from bot.slack.blocks import (
+    FALLBACK_MAX,
+    card_blocks,
+    card_text,
+    cut,
+    escalation_blocks,
+    to_dicts,
+)
+from bot.slack.digest_blocks import digest_blocks
 from bot.slack.ids import METADATA_EVENT
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -30,6 +38,7 @@ PERMANENT = {
     "invalid_blocks": "Slack refused the card's blocks: please report this as a bug",
     "msg_too_long": "the card is too long: please report this as a bug",
     "message_not_found": "the card to update no longer exists in Slack",
+    "not_allowed_token_type": "file uploads need a bot token (xoxb-): check SLACK_BOT_TOKEN",
 }
 
 
@@ -89,6 +98,32 @@ class SlackSurface:
             unfurl_links=False,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest as Block Kit."""
+        response = self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=cut(text, FALLBACK_MAX),
+            blocks=to_dicts(digest_blocks(numbers)),
+            unfurl_links=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def upload_image(self, *, channel: str, png: bytes, filename: str, title: str) -> None:
+        """Shares a PNG in a channel through Slack's upload flow (upload URL, then
+        completion: https://api.slack.com/messaging/files#uploading_files)."""
+        try:
+            self._call(
+                self.client.files_upload_v2,
+                channel=channel,
+                content=png,
+                filename=filename,
+                title=title,
+                alt_txt=title,
+            )
+        except SlackRequestError as exc:  # the upload URL itself refused the bytes
+            raise DeliveryError("upload_failed", hint=str(exc)) from exc
 
     def update_card(self, *, posted: Posted, card: Card) -> None:
         """Replaces a posted card with its current state."""

@@ -18,9 +18,10 @@ from bot.digest import last_scheduled, metrics, post_if_due, week_period
 from bot.intake import Context, ingest_leads
 from bot.intake_models import LeadIn
 from bot.runtime import sync_team
-from store.models import Handoff, Outbox, Rep
+from bot.sweep import sweep
+from store.models import Handoff, Lead, Notification, Outbox, Outcome, Rep
 from tests.conftest import REPO
-from tests.helpers import RULES_TOML, TEAM_TOML, context, demo, lead_body
+from tests.helpers import NOW, RULES_TOML, TEAM_TOML, context, demo, lead_body
 
 SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").read_text())["sla"])
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York, week 2026-W47
@@ -189,7 +190,84 @@ def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) 
     # Week 48 had nothing in it (no leads, no hand-offs): nothing to post.
     assert post(datetime(2026, 11, 30, 14, 0, tzinfo=UTC)) is None
     with Session(engine) as session:
-        texts = session.scalars(select(Outbox.payload).where(Outbox.channel == "C0456DIGEST")).all()
-    assert len(texts) == 1
-    assert texts[0]["text"].startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
-    assert "*Leads in:* 12 (+12 vs last week)" in texts[0]["text"]
+        queued = session.execute(
+            select(Outbox.kind, Outbox.payload).where(Outbox.channel == "C0456DIGEST")
+        ).all()
+    assert [kind for kind, _ in queued] == ["digest", "digest_chart"]
+    text = queued[0][1]["text"]
+    assert text.startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
+    assert "*Leads in:* 12 (+12 vs last week)" in text
+    assert queued[0][1]["numbers"]["period"] == queued[1][1]["numbers"]["period"] == "2026-W47"
+
+
+def test_breaches_escalations_and_outcomes_match_an_independent_count(engine: Engine) -> None:
+    build(engine)
+    team = context().team
+    late_sweep = MONDAY + timedelta(days=3)
+    with Session(engine) as session:
+        sweep(session=session, now=late_sweep, team=team, sla=SLA, reasons=[])
+        session.commit()
+    handoffs_by_lead = {}
+    with Session(engine) as session:
+        for handoff in session.scalars(select(Handoff).order_by(Handoff.id)):
+            handoffs_by_lead.setdefault(handoff.lead_id, handoff)
+        lead_ids = sorted(handoffs_by_lead)
+        won, opportunity = lead_ids[:2], lead_ids[2:5]
+        for lead_id in won:
+            session.add(
+                Outcome(
+                    lead_id=lead_id,
+                    stage="closed_won",
+                    amount=1000.0,
+                    occurred_at=NOW,
+                    created_at=NOW,
+                )
+            )
+        for lead_id in opportunity:
+            session.add(
+                Outcome(lead_id=lead_id, stage="opportunity", occurred_at=NOW, created_at=NOW)
+            )
+        session.commit()
+    as_of = MONDAY + timedelta(days=4)
+    week, period = week_period("2026-W47", team=team, now=MONDAY)
+    with Session(engine) as session:
+        got = metrics(
+            session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS, as_of=as_of
+        )
+        rows = session.scalars(select(Handoff)).all()
+        escalations = session.scalars(
+            select(Notification).where(Notification.kind == "escalation")
+        ).all()
+        sources = {lead.id: lead.source for lead in session.scalars(select(Lead))}
+    late = [
+        h
+        for h in rows
+        if h.due_at and (h.decided_at > h.due_at if h.decided_at else h.due_at <= as_of)
+    ]
+    assert late, "the fixture has overdue hand-offs"
+    assert got["breaches"] == len(late)
+    assert got["breaches_by_tier"] == {
+        t: sum(h.tier == t for h in late) for t in {h.tier for h in late}
+    }
+    assert got["escalations"] == len(escalations) > 0
+    assert sum(r["breached"] for r in got["reps"]) == sum(1 for h in late if h.rep_id)
+    outcomes = got["outcomes"]
+    assert outcomes is not None
+    by_source = {r["label"]: r for r in outcomes["by_source"]}
+    for source in {"webinar", "paid search"}:
+        leads = [lead for lead in handoffs_by_lead if sources[lead] == source]
+        row = by_source[source]
+        assert row["handed_off"] == len(leads)
+        assert row["closed_won"] == sum(lead in won for lead in leads)
+        assert row["opportunities"] == sum(lead in won + opportunity for lead in leads)
+        assert row["won_amount"] == 1000.0 * sum(lead in won for lead in leads)
+    assert sum(r["handed_off"] for r in outcomes["by_score_band"]) == len(handoffs_by_lead)
+    assert sum(r["closed_won"] for r in outcomes["by_score_band"]) == 2
+
+
+def test_no_outcomes_means_no_outcome_section(engine: Engine) -> None:
+    build(engine)
+    week, period = week_period("2026-W47", team=context().team, now=MONDAY)
+    with Session(engine) as session:
+        got = metrics(session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS)
+    assert got["outcomes"] is None

@@ -1,0 +1,209 @@
+"""The weekly digest in Slack: Block Kit from the numbers, and its chart through Slack's
+file upload flow, against the local sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
+from bot.delivery import Deliverer, Pacer
+from bot.digest import post_if_due
+from bot.sandbox import SlackSandbox
+from bot.slack.blocks import to_dicts
+from bot.slack.digest_blocks import digest_blocks
+from bot.slack.surface import SlackSurface, web_client
+from store.models import Outbox
+from tests.bot.test_digest import build
+from tests.helpers import context
+
+DIGEST_CHANNEL = "C0456DIGEST"
+TUESDAY = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
+
+
+def numbers(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "period": "2026-W47",
+        "period_start": "2026-11-16T00:00:00-05:00",
+        "period_end": "2026-11-23T00:00:00-05:00",
+        "leads_in": 120,
+        "handed_off": 40,
+        "accepted": 25,
+        "rejected": 9,
+        "pending": 6,
+        "reassigned": 1,
+        "acceptance_rate": 0.7353,
+        "lead_to_mql_rate": 0.3333,
+        "mql_to_sql_rate": 0.625,
+        "response_minutes": {"high_priority": {"median": 9.5, "p90": 31.0}},
+        "sla_compliance": {
+            "overall": 0.8,
+            "by_tier": {"high_priority": 0.8},
+            "by_rep": {"U0ALICE": 0.9},
+        },
+        "breaches": 3,
+        "breaches_by_tier": {"high_priority": 3},
+        "escalations": 2,
+        "reject_reasons": [
+            {"code": "other", "label": "Other", "count": 4, "sample_note": "<!channel> fix this"}
+        ],
+        "reps": [
+            {
+                "rep": "U0ALICE",
+                "name": "Alice <!here>",
+                "handed_off": 40,
+                "accepted": 25,
+                "rejected": 9,
+                "pending": 6,
+                "reassigned": 1,
+                "breached": 3,
+            }
+        ],
+        "outcomes": None,
+        "change": {
+            "leads_in": 20,
+            "handed_off": 0,
+            "accepted": None,
+            "rejected": None,
+            "acceptance_rate": None,
+            "mql_to_sql_rate": None,
+            "breaches": -1,
+            "escalations": 0,
+            "sla_compliance": 0.05,
+        },
+    }
+    return {**base, **changes}
+
+
+def test_digest_blocks_show_the_numbers_and_escape_what_people_wrote() -> None:
+    blocks = to_dicts(digest_blocks(numbers()))
+    assert blocks[0]["type"] == "header"
+    assert blocks[0]["text"]["text"] == "Lead hand-off digest, 2026-W47"
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "*Leads in:* 120 (+20 vs last week)" in text
+    assert "*SLA compliance:* 80% (+5 pts vs last week)" in text
+    assert "*breaches:* 3 (-1 vs last week)" in text
+    assert "median 10 min, p90 31 min" in text
+    assert "<@U0ALICE>: 40 handed off" in text
+    assert "<!channel>" not in text
+    assert "&lt;!channel&gt; fix this" in text
+    assert "Monday 2026-11-16 to Sunday 2026-11-22" in text
+    assert "Pipeline" not in text  # no outcomes yet
+
+
+def test_digest_blocks_show_pipeline_once_outcomes_exist() -> None:
+    band = {
+        "label": "80+",
+        "handed_off": 10,
+        "with_outcome": 4,
+        "opportunities": 4,
+        "closed_won": 2,
+        "won_amount": 12500.0,
+        "opportunity_rate": 0.4,
+        "win_rate": 0.2,
+    }
+    outcomes = {"by_score_band": [band], "by_source": [{**band, "label": "webinar"}]}
+    text = json.dumps(to_dicts(digest_blocks(numbers(outcomes=outcomes))), ensure_ascii=False)
+    assert "score 80+: 10 handed off → 4 opp. (40%), 2 won (20%), 12,500" in text
+    assert "webinar: 10 handed off → 4 opp., 2 won" in text
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SlackSandbox]:
+    with SlackSandbox() as running:
+        yield running
+
+
+def deliver(engine: Engine, sandbox: SlackSandbox) -> None:
+    ctx = context()
+    Deliverer(
+        engine=engine,
+        surface=SlackSurface(web_client(token="xoxb-test", api_url=sandbox.url)),
+        team=ctx.team,
+        reasons=DEFAULT_REJECT_REASONS,
+        clock=lambda: TUESDAY,
+        pacer=Pacer(sleep=lambda _: None),
+    ).deliver_due()
+
+
+def queue(engine: Engine) -> str | None:
+    with Session(engine) as session:
+        week = post_if_due(
+            session=session,
+            team=context().team,
+            digest=DigestConfig(channel=DIGEST_CHANNEL),
+            reasons=DEFAULT_REJECT_REASONS,
+            now=TUESDAY,
+        )
+        session.commit()
+    return week
+
+
+def test_digest_goes_out_as_blocks_then_its_chart(engine: Engine, sandbox: SlackSandbox) -> None:
+    build(engine)
+    assert queue(engine) == "2026-W47"
+    deliver(engine, sandbox)
+    digest, chart = sandbox.channel(DIGEST_CHANNEL)
+    assert digest["blocks"][0]["text"]["text"] == "Lead hand-off digest, 2026-W47"
+    assert digest["text"].startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
+    assert chart["subtype"] == "file_share"
+    (shared,) = chart["files"]
+    assert shared["name"] == "handoff-digest-2026-W47.png"
+    assert shared["title"] == "Funnel and SLA compliance by rep, 2026-W47"
+    png = sandbox.file_bytes(shared["id"])
+    assert png is not None
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    assert len(png) > 5000
+    flow = [
+        c.method
+        for c in sandbox.state.calls
+        if c.method.startswith("files.")
+        or c.method == "upload"
+        or c.args.get("channel") == DIGEST_CHANNEL
+    ]
+    assert flow == [
+        "chat.postMessage",
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
+    with Session(engine) as session:
+        assert set(session.scalars(select(Outbox.status))) == {"sent"}
+
+
+def test_a_failed_upload_is_retried_without_posting_the_digest_twice(
+    engine: Engine, sandbox: SlackSandbox
+) -> None:
+    build(engine)
+    queue(engine)
+    sandbox.fail("files.getUploadURLExternal", status=500)
+    deliver(engine, sandbox)
+    assert len(sandbox.channel(DIGEST_CHANNEL)) == 1
+    with Session(engine) as session:
+        statuses = session.execute(
+            select(Outbox.kind, Outbox.status)
+            .where(Outbox.channel == DIGEST_CHANNEL)
+            .order_by(Outbox.id)
+        ).all()
+        assert [tuple(row) for row in statuses] == [("digest", "sent"), ("digest_chart", "pending")]
+        session.execute(Outbox.__table__.update().values(next_attempt_at=TUESDAY))
+        session.commit()
+    deliver(engine, sandbox)
+    assert [m.get("subtype") for m in sandbox.channel(DIGEST_CHANNEL)] == [None, "file_share"]
+
+
+def test_without_the_charts_extra_the_digest_is_text_alone(
+    engine: Engine, sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.digest.charts_available", lambda: False)
+    build(engine)
+    queue(engine)
+    deliver(engine, sandbox)
+    (digest,) = sandbox.channel(DIGEST_CHANNEL)
+    assert digest["blocks"][0]["type"] == "header"
+    assert not sandbox.calls_to("files.getUploadURLExternal")
