@@ -64,8 +64,13 @@ class Card:
 
 
 def _name(lead: Lead) -> str:
-    full = " ".join(part for part in (lead.first_name, lead.last_name) if part)
-    return full or lead.email or f"Lead {lead.external_id}"
+    return lead_name(lead.first_name, lead.last_name, lead.email, lead.external_id)
+
+
+def lead_name(first: str | None, last: str | None, email: str | None, external_id: str) -> str:
+    """Gets what a lead is called: their name, else their email, else their id."""
+    full = " ".join(part for part in (first, last) if part)
+    return full or email or f"Lead {external_id}"
 
 
 def _details(lead: Lead) -> str:

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from bot.charts import charts_available
 from bot.config import DigestConfig, RejectReason, TeamConfig
 from bot.delivery import DIGEST, DIGEST_CHART
-from bot.text import mrkdwn
+from bot.text import duration, mrkdwn
 from store.metrics import (
     Period,
     breaches,
@@ -235,11 +235,7 @@ def delta(value: float | None, *, percent: bool = False) -> str:
 
 def minutes(value: float | None) -> str:
     """Formats a response time given in minutes."""
-    if value is None:
-        return "n/a"
-    if value < 90:
-        return f"{value:.0f} min"
-    return f"{value / 60:.1f} h" if value < 48 * 60 else f"{value / 1440:.1f} days"
+    return "n/a" if value is None else duration(value)
 
 
 def money(value: float) -> str:

@@ -23,7 +23,8 @@ from bot.runtime import open_database, sync_team
 from bot.sandbox import SlackSandbox
 from bot.settings import Settings
 from bot.sla import recompute_pending
-from bot.slack.app import Deps, create_app, mount, start_socket_mode
+from bot.slack.app import create_app, mount, start_socket_mode
+from bot.slack.deps import Deps
 from bot.slack.surface import SlackSurface, web_client
 from bot.worker import Worker
 from store.db import make_engine

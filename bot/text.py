@@ -43,6 +43,16 @@ def date_token(when: datetime, *, fallback_format: str = "%Y-%m-%d %H:%M UTC") -
     return Mrkdwn(f"<!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>")
 
 
+def duration(minutes: float) -> str:
+    """Says how long a number of minutes is, as people say it."""
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
 def _finalize_mrkdwn(value: Any) -> Any:
     if value is None:
         return ""

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,6 +143,18 @@ def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
         yield url
 
 
+def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
+    """Polls `check` until it gives something true (and gets that), or fails after
+    `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting")
+
+
 def block_actions(
     action: str, handoff_id: int, user: str, *, channel: str, ts: str
 ) -> dict[str, Any]:
@@ -177,12 +189,120 @@ def block_actions(
 
 def signed(payload: dict[str, Any], secret: str) -> tuple[str, dict[str, str]]:
     """Gets an interaction's form body and the headers Slack signs it with."""
-    body = urlencode({"payload": json.dumps(payload)})
+    return sign(urlencode({"payload": json.dumps(payload)}), secret)
+
+
+def sign(
+    body: str, secret: str, content_type: str = "application/x-www-form-urlencoded"
+) -> tuple[str, dict[str, str]]:
+    """Gets a request body with the headers Slack signs it with (interactions and slash
+    commands are forms; events are JSON)."""
     stamp = str(int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
     headers = {
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Type": content_type,
     }
     return body, headers
+
+
+def slash_command(text: str, user: str, *, channel: str = "C0123LEADS") -> str:
+    """A `/handoff` slash command's form body, as Slack sends it."""
+    return urlencode(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0SANDBOX",
+            "team_domain": "sandbox",
+            "channel_id": channel,
+            "channel_name": "sales-leads",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/handoff",
+            "text": text,
+            "api_app_id": "A0HANDOFF",
+            "response_url": "https://hooks.slack.invalid/commands/T0/1/x",
+            "trigger_id": f"{int(time.time())}.{user}",
+        }
+    )
+
+
+def home_opened(user: str) -> str:
+    """An `app_home_opened` event callback's JSON body, as Slack sends it."""
+    return json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "team_id": "T0SANDBOX",
+            "api_app_id": "A0HANDOFF",
+            "type": "event_callback",
+            "event_id": f"Ev{time.time_ns()}",
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": f"D0{user}",
+                "tab": "home",
+                "event_ts": str(time.time()),
+            },
+        }
+    )
+
+
+def home_click(action: str, handoff_id: int, user: str) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it for a button in the App Home tab."""
+    view_id = f"V0HOME{user}"
+    return {
+        "type": "block_actions",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy-verification-token",
+        "container": {"type": "view", "view_id": view_id},
+        "trigger_id": f"{int(time.time())}.{handoff_id}.{user}",
+        "view": {"id": view_id, "type": "home", "blocks": [], "state": {"values": {}}},
+        "actions": [
+            {
+                "action_id": action,
+                "block_id": f"home_lead:{handoff_id}",
+                "value": str(handoff_id),
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+def submission(
+    handoff_id: int, user: str, reason: str | None, note: str | None, *, from_home: bool = False
+) -> dict[str, Any]:
+    """A view_submission payload of the reject dialog."""
+    selected = {
+        "selected_option": {"value": reason, "text": {"type": "plain_text", "text": reason}}
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
+        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
+        "api_app_id": "A0HANDOFF",
+        "token": "legacy-verification-token",
+        "trigger_id": f"{int(time.time())}.2.{user}",
+        "view": {
+            "id": "V0REJECT",
+            "type": "modal",
+            "callback_id": "handoff_reject_modal",
+            "private_metadata": json.dumps({"handoff_id": handoff_id, "from_home": from_home}),
+            "state": {
+                "values": {
+                    "reject_reason_block": {
+                        "reject_reason": {
+                            "type": "static_select",
+                            **(selected if reason else {"selected_option": None}),
+                        }
+                    },
+                    "reject_note_block": {
+                        "reject_note": {"type": "plain_text_input", "value": note}
+                    },
+                }
+            },
+        },
+    }

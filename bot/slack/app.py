@@ -11,32 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
-from sqlalchemy import Engine
 
-from bot.config import RejectReason, SlaConfig, TeamConfig
-from bot.slack import listeners
+from bot.slack import commands, home, listeners
+from bot.slack.deps import Deps
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Deps:
-    """What the listeners work with."""
-
-    engine: Engine
-    team: TeamConfig
-    reasons: list[RejectReason]
-    clock: Callable[[], datetime]
-    sla: SlaConfig | None = None
-    wake_sender: Callable[[], None] = lambda: None
 
 
 def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
@@ -53,6 +38,8 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
         log.exception("Slack listener failed on a %s payload: %s", body.get("type"), error)
 
     listeners.register(app)
+    home.register(app)
+    commands.register(app)
     return app
 
 

@@ -28,7 +28,7 @@ from slack_sdk.models.views import View
 from bot.cards import Card
 from bot.config import RejectReason
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.text import Mrkdwn, date_token, mention, mrkdwn, plain
+from bot.text import Mrkdwn, date_token, duration, mention, mrkdwn, plain
 from store.models import HandoffStatus
 
 MAX_BLOCKS = 50
@@ -115,7 +115,7 @@ def _decision(card: Card) -> Block:
         text = mrkdwn(
             "card_accepted.md.j2",
             actor=mention(card.decided_by or "unknown"),
-            response=_duration(minutes),
+            response=duration(minutes),
             sla=card.sla_label,
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
@@ -148,15 +148,6 @@ def _buttons(card: Card) -> list[Any]:
     if card.rep_slack_id is None:
         buttons.insert(0, ButtonElement(text="Claim", action_id=ActionId.CLAIM, value=value))
     return buttons
-
-
-def _duration(minutes: float) -> str:
-    if minutes < 1:
-        return "under a minute"
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
 def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:

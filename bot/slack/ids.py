@@ -23,6 +23,13 @@ class BlockId(StrEnum):
     REJECT_REASON = "reject_reason_block"
     REJECT_NOTE = "reject_note_block"
     ESCALATION = "escalation_actions"
+    HOME_LEAD = "home_lead"  # + ":<hand-off id>": block ids are unique within a view
+
+
+class Command(StrEnum):
+    """Slash commands (slack-manifest.yml declares them)."""
+
+    HANDOFF = "/handoff"
 
 
 class CallbackId(StrEnum):

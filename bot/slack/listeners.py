@@ -19,6 +19,7 @@ from bot import decisions
 from bot.cards import load_card
 from bot.decisions import Actor, Decision
 from bot.slack.blocks import reject_modal
+from bot.slack.home import publish_home
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from store.models import Handoff
 
@@ -27,7 +28,7 @@ class RejectState(BaseModel):
     """What the reject dialog carries in `private_metadata`."""
 
     handoff_id: int
-    channel: str | None = None
+    from_home: bool = False
 
 
 def register(app: App) -> None:
@@ -41,15 +42,29 @@ def register(app: App) -> None:
     app.view(CallbackId.REJECT)(on_reject_submit)
 
 
-def _clicked(body: dict[str, Any]) -> tuple[int, Actor, str | None]:
-    action = body["actions"][0]
-    channel = (body.get("channel") or {}).get("id")
-    return int(action["value"]), Actor(body["user"]["id"]), channel
+def _clicked(body: dict[str, Any]) -> tuple[int, Actor]:
+    return int(body["actions"][0]["value"]), Actor(body["user"]["id"])
 
 
-def _tell(client: WebClient, channel: str | None, user: str, decision: Decision) -> None:
-    if channel:
-        client.chat_postEphemeral(channel=channel, user=user, text=decision.message)
+def _channel(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id")
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def _answer(
+    client: WebClient, body: dict[str, Any], context: BoltContext, user: str, message: str
+) -> None:
+    """Tells the clicker how it went: privately in the channel of the card, or, for a click
+    in App Home, on the republished Home tab."""
+    if _from_home(body):
+        publish_home(client=client, context=context, user=user, notice=message or None)
+        return
+    channel = _channel(body)
+    if channel and message:
+        client.chat_postEphemeral(channel=channel, user=user, text=message)
 
 
 def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
@@ -65,10 +80,9 @@ def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
 def _button(step: Any) -> Any:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        handoff_id, actor, channel = _clicked(body)
+        handoff_id, actor = _clicked(body)
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
-        if not decision.ok:
-            _tell(client, channel, actor.slack_id, decision)
+        _answer(client, body, context, actor.slack_id, "" if decision.ok else decision.message)
 
     return listener
 
@@ -85,13 +99,12 @@ def _manager_button(step: Any, *, routing: bool = False) -> Any:
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        handoff_id, actor, channel = _clicked(body)
+        handoff_id, actor = _clicked(body)
         deps = context["deps"]
         extra = {"team": deps.team, "sla": deps.sla} if routing else {}
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
-        if not decision.message:
-            decision = Decision(True, "Done: the lead's card shows it.")
-        _tell(client, channel, actor.slack_id, decision)
+        message = decision.message or "Done: the lead's card shows it."
+        _answer(client, body, context, actor.slack_id, message)
 
     return listener
 
@@ -109,7 +122,7 @@ def on_reject_button(
 ) -> None:
     """Reject: opens the dialog, if the clicker may decide."""
     ack()
-    handoff_id, actor, channel = _clicked(body)
+    handoff_id, actor = _clicked(body)
     deps = context["deps"]
     with Session(deps.engine) as session:
         handoff = session.get(Handoff, handoff_id)
@@ -126,9 +139,9 @@ def on_reject_button(
             else None
         )
     if card is None:
-        _tell(client, channel, actor.slack_id, allowed)
+        _answer(client, body, context, actor.slack_id, allowed.message)
         return
-    state = RejectState(handoff_id=handoff_id, channel=channel).model_dump_json()
+    state = RejectState(handoff_id=handoff_id, from_home=_from_home(body)).model_dump_json()
     view = reject_modal(
         handoff_id=handoff_id, lead_name=card.name, reasons=deps.reasons, state=state
     )
@@ -136,7 +149,7 @@ def on_reject_button(
 
 
 def on_reject_submit(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     """The reject dialog's submission: validated here, errors shown on the right field."""
     deps = context["deps"]
@@ -166,3 +179,5 @@ def on_reject_submit(
         ack(response_action="errors", errors={BlockId.REJECT_REASON: plain})
         return
     ack()
+    if state.from_home:
+        publish_home(client=client, context=context, user=body["user"]["id"])

@@ -6,8 +6,7 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -27,9 +26,14 @@ from tests.helpers import (
     TEAM_TOML,
     block_actions,
     demo,
+    home_opened,
     lead_body,
     running_serve,
+    sign,
     signed,
+    slash_command,
+    submission,
+    wait_for,
 )
 
 TOKEN = "e2e-token"
@@ -88,16 +92,6 @@ def serve_env(database_url: str, sandbox: SlackSandbox) -> dict[str, str]:
     return env
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
 @pytest.fixture
 def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
     (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
@@ -110,40 +104,6 @@ def stack(tmp_path: Path, database_url: str) -> Iterator[Stack]:
 def click(action: ActionId, handoff_id: int, user: str, ts: str) -> dict[str, Any]:
     """A click on a card's button in the team channel."""
     return block_actions(action, handoff_id, user, channel=CHANNEL, ts=ts)
-
-
-def submission(handoff_id: int, user: str, reason: str | None, note: str | None) -> dict[str, Any]:
-    """A view_submission payload of the reject dialog."""
-    selected = {
-        "selected_option": {"value": reason, "text": {"type": "plain_text", "text": reason}}
-    }
-    return {
-        "type": "view_submission",
-        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
-        "api_app_id": "A0HANDOFF",
-        "token": "legacy-verification-token",
-        "trigger_id": f"{int(time.time())}.2.{user}",
-        "view": {
-            "id": "V0REJECT",
-            "type": "modal",
-            "callback_id": CallbackId.REJECT,
-            "private_metadata": json.dumps({"handoff_id": handoff_id, "channel": CHANNEL}),
-            "state": {
-                "values": {
-                    BlockId.REJECT_REASON: {
-                        ActionId.REJECT_REASON: {
-                            "type": "static_select",
-                            **(selected if reason else {"selected_option": None}),
-                        }
-                    },
-                    BlockId.REJECT_NOTE: {
-                        ActionId.REJECT_NOTE: {"type": "plain_text_input", "value": note}
-                    },
-                }
-            },
-        },
-    }
 
 
 def posted_card(stack: Stack) -> dict[str, Any]:
@@ -286,3 +246,18 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
             )
             assert len(cards) == 2
             assert stack.handoff(handoff_id).status == "reassigned"
+
+
+def test_slash_command_and_home_tab_over_http(stack: Stack) -> None:
+    stack.post_lead("CMD-1")
+    body, headers = sign(slash_command("queue", "U0ALICE"), SECRET)
+    answer = httpx.post(f"{stack.url}/slack/events", content=body, headers=headers, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["response_type"] == "ephemeral"
+    assert "*Your pending leads (1)*" in answer.json()["text"]
+    assert "&lt;!channel&gt;" in answer.json()["text"]
+    body, headers = sign(home_opened("U0ALICE"), SECRET, "application/json")
+    opened = httpx.post(f"{stack.url}/slack/events", content=body, headers=headers, timeout=10)
+    assert opened.status_code == 200
+    home = wait_for(lambda: stack.sandbox.home("U0ALICE"))
+    assert "Your pending leads (1)" in json.dumps(home["blocks"])
