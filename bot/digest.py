@@ -16,14 +16,12 @@ from bot.delivery import DIGEST, DIGEST_CHART
 from bot.text import duration, mrkdwn
 from store.metrics import (
     Period,
-    breaches,
+    cohort,
+    escalations,
     leads_in,
     outcome_conversion,
     reject_reasons,
-    rep_rows,
     response_minutes,
-    sla_compliance,
-    status_counts,
 )
 from store.outbox import claim_notification, enqueue
 
@@ -66,8 +64,8 @@ def metrics(
     the period's end)."""
     as_of = period.end if as_of is None else min(as_of, period.end)
     sources = leads_in(session=session, period=period)
-    counts = status_counts(session=session, period=period)
-    statuses = counts["statuses"]
+    handed = cohort(session=session, period=period, as_of=as_of)
+    statuses = handed["statuses"]
     accepted, rejected = statuses.get("accepted", 0), statuses.get("rejected", 0)
     labels = {reason.code: reason.label for reason in reasons}
     total_in = sum(sources.values())
@@ -77,23 +75,25 @@ def metrics(
         "period_end": period.end.isoformat(),
         "leads_in": total_in,
         "leads_in_by_source": sources,
-        "handed_off": counts["handed_off"],
-        "handed_off_by_tier": counts["by_tier"],
+        "handed_off": handed["handed_off"],
+        "handed_off_by_tier": handed["by_tier"],
         "accepted": accepted,
         "rejected": rejected,
         "pending": statuses.get("pending", 0),
         "reassigned": statuses.get("reassigned", 0),
         "acceptance_rate": _rate(accepted, accepted + rejected),
-        "lead_to_mql_rate": _rate(counts["handed_off"], total_in),
-        "mql_to_sql_rate": _rate(accepted, counts["handed_off"]),
+        "lead_to_mql_rate": _rate(handed["handed_off"], total_in),
+        "mql_to_sql_rate": _rate(accepted, handed["handed_off"]),
         "response_minutes": response_minutes(session=session, period=period),
-        "sla_compliance": sla_compliance(session=session, period=period),
-        **breaches(session=session, period=period, as_of=as_of),
+        "sla_compliance": handed["sla_compliance"],
+        "breaches": handed["breaches"],
+        "breaches_by_tier": handed["breaches_by_tier"],
+        "escalations": escalations(session=session, period=period),
         "reject_reasons": [
             {**row, "label": labels.get(row["code"], row["code"])}
             for row in reject_reasons(session=session, period=period)
         ],
-        "reps": rep_rows(session=session, period=period, as_of=as_of),
+        "reps": handed["reps"],
         "outcomes": outcome_conversion(session=session, period=period),
     }
 

@@ -1,18 +1,21 @@
 """Hand-off metrics for a period, aggregated in the database (SQLite and PostgreSQL alike).
 
 The period's cohort is the hand-offs created in [start, end): their current status,
-response times (decided_at - created_at) and deadline compliance. Percentiles are read
-with ORDER BY / LIMIT / OFFSET (SQLite has no percentile function), interpolating
-linearly between the two nearest ranks, as numpy does by default.
+response times (decided_at - created_at), deadline compliance and what became of their
+leads. Each pass over the cohort is one statement: statuses, deadlines and per-rep rows
+come from one GROUP BY (tier, rep, status) whose few rows are added up here; both
+percentiles of every tier come from one window-function query (SQLite has no percentile
+function), interpolating linearly between the two nearest ranks, as numpy does by default.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, distinct, func, or_, select
 from sqlmodel import Session
 
 from store.models import (
@@ -27,6 +30,10 @@ from store.models import (
 )
 
 DECIDED = (HandoffStatus.ACCEPTED, HandoffStatus.REJECTED)
+QUANTILES = (0.5, 0.9)
+OPPORTUNITY_STAGES = ("opportunity", "closed_won", "closed_lost")
+SCORE_BANDS = ((20, "<20"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
+TOP_BAND = "80+"
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,23 @@ def _in(period: Period) -> ColumnElement[bool]:
     return and_(handoffs.c.created_at >= period.start, handoffs.c.created_at < period.end)
 
 
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _breached(as_of: datetime) -> ColumnElement[bool]:
+    """A hand-off that missed its deadline: decided (or moved on) after it, or still
+    undecided when it passed."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.due_at.is_not(None),
+        or_(
+            handoffs.c.decided_at > handoffs.c.due_at,
+            and_(handoffs.c.decided_at.is_(None), handoffs.c.due_at <= as_of),
+        ),
+    )
+
+
 def leads_in(*, session: Session, period: Period) -> dict[str, int]:
     """Gets how many leads came in, by source ("unknown" when none was given)."""
     leads = table(Lead)
@@ -61,103 +85,160 @@ def leads_in(*, session: Session, period: Period) -> dict[str, int]:
     return {str(name): int(count) for name, count in session.connection().execute(query)}
 
 
-def status_counts(*, session: Session, period: Period) -> dict[str, Any]:
-    """Gets hand-offs of the period: distinct leads handed off (by tier) and statuses."""
-    handoffs = table(Handoff)
-    by_tier = (
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
+    """Gets the period's hand-offs: distinct leads handed off (by tier), statuses, SLA
+    compliance (decided within deadline / decided, overall, per tier, per rep), missed
+    deadlines as of `as_of` (per tier), and per-rep rows."""
+    handoffs, reps = table(Handoff), table(Rep)
+    decided_with_deadline = and_(handoffs.c.status.in_(DECIDED), handoffs.c.due_at.is_not(None))
+    grouped = (
+        select(
+            handoffs.c.tier,
+            reps.c.slack_id,
+            reps.c.name,
+            handoffs.c.status,
+            func.count(),
+            _count_if(decided_with_deadline),
+            _count_if(and_(decided_with_deadline, handoffs.c.decided_at <= handoffs.c.due_at)),
+            _count_if(_breached(as_of)),
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(_in(period))
+        .group_by(handoffs.c.tier, reps.c.slack_id, reps.c.name, handoffs.c.status)
+    )
+    connection = session.connection()
+    rows = [_Group(*row) for row in connection.execute(grouped)]
+    distinct_leads = (
         select(handoffs.c.tier, func.count(distinct(handoffs.c.lead_id)))
         .where(_in(period))
         .group_by(handoffs.c.tier)
     )
-    statuses = (
-        select(handoffs.c.status, func.count()).where(_in(period)).group_by(handoffs.c.status)
-    )
-    connection = session.connection()
-    tiers = {str(tier): int(count) for tier, count in connection.execute(by_tier)}
-    counted = {str(status): int(count) for status, count in connection.execute(statuses)}
+    by_tier = {str(tier): int(count) for tier, count in connection.execute(distinct_leads)}
     total = connection.execute(
         select(func.count(distinct(handoffs.c.lead_id))).where(_in(period))
     ).scalar_one()
-    return {"handed_off": int(total), "by_tier": tiers, "statuses": counted}
+    return {"handed_off": int(total), "by_tier": by_tier, **_added_up(rows)}
 
 
-def percentiles(query: Select[Any], session: Session, *quantiles: float) -> list[float | None]:
-    """Gets quantiles of a one-column query's values, computed by the database."""
-    inner = query.subquery()
-    value = inner.c[0]
-    count = session.connection().execute(select(func.count()).select_from(inner)).scalar_one()
-    out: list[float | None] = []
-    for q in quantiles:
-        if not count:
-            out.append(None)
-            continue
-        position = q * (count - 1)
-        low = int(position)
-        rows = (
-            session.connection()
-            .execute(select(value).order_by(value).limit(2).offset(low))
-            .scalars()
-            .all()
-        )
-        below = float(rows[0])
-        above = float(rows[1]) if len(rows) > 1 else below
-        out.append(below + (above - below) * (position - low))
-    return out
+@dataclass(frozen=True)
+class _Group:
+    tier: str
+    rep: str | None
+    name: str | None
+    status: str
+    count: int
+    decided: int | None
+    on_time: int | None
+    late: int | None
+
+
+def _added_up(rows: list[_Group]) -> dict[str, Any]:
+    """Adds the (tier, rep, status) groups up into the digest's totals."""
+    statuses: Counter[str] = Counter()
+    breaches: Counter[str] = Counter()
+    compliance: dict[str, dict[str, list[int]]] = {"tier": defaultdict(lambda: [0, 0])}
+    compliance["rep"] = defaultdict(lambda: [0, 0])
+    reps: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        statuses[row.status] += row.count
+        if row.late:
+            breaches[row.tier] += int(row.late)
+        for key, value in (("tier", row.tier), ("rep", row.rep)):
+            if value is not None and row.decided:
+                compliance[key][value][0] += int(row.on_time or 0)
+                compliance[key][value][1] += int(row.decided)
+        if row.rep is not None:
+            rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
+            rep["handed_off"] += row.count
+            rep["breached"] += int(row.late or 0)
+            if row.status in rep:
+                rep[row.status] += row.count
+    tier_parts = compliance["tier"].values()
+    overall = _share(sum(p[0] for p in tier_parts), sum(p[1] for p in tier_parts))
+    return {
+        "statuses": dict(statuses),
+        "sla_compliance": {
+            "overall": overall,
+            "by_tier": {k: _share(*v) for k, v in sorted(compliance["tier"].items())},
+            "by_rep": {k: _share(*v) for k, v in sorted(compliance["rep"].items())},
+        },
+        "breaches": sum(breaches.values()),
+        "breaches_by_tier": dict(sorted(breaches.items())),
+        "reps": [reps[key] for key in sorted(reps)],
+    }
+
+
+def _rep_row(slack_id: str, name: str | None) -> dict[str, Any]:
+    return {
+        "rep": slack_id,
+        "name": name,
+        "handed_off": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "pending": 0,
+        "reassigned": 0,
+        "breached": 0,
+    }
 
 
 def response_minutes(*, session: Session, period: Period) -> dict[str, dict[str, float | None]]:
-    """Gets median and p90 minutes from hand-off to decision, per tier."""
+    """Gets median and p90 minutes from hand-off to decision, per tier: one query ranks
+    every decision within its tier and keeps the ranks the quantiles fall between."""
     handoffs = table(Handoff)
-    tiers = (
-        session.connection()
-        .execute(
-            select(handoffs.c.tier).distinct().where(_in(period), handoffs.c.status.in_(DECIDED))
+    minutes = _minutes(session).label("minutes")
+    ranked = (
+        select(
+            handoffs.c.tier,
+            minutes,
+            (func.row_number().over(partition_by=handoffs.c.tier, order_by=minutes) - 1).label(
+                "rank"
+            ),
+            func.count().over(partition_by=handoffs.c.tier).label("n"),
         )
-        .scalars()
-        .all()
+        .where(_in(period), handoffs.c.status.in_(DECIDED))
+        .subquery()
     )
-    out = {}
-    for tier in sorted(tiers):
-        query = select(_minutes(session)).where(
-            _in(period), handoffs.c.status.in_(DECIDED), handoffs.c.tier == tier
-        )
-        median, p90 = percentiles(query, session, 0.5, 0.9)
-        out[str(tier)] = {"median": _r(median), "p90": _r(p90)}
-    return out
+    wanted = []
+    for q in QUANTILES:
+        low = _floor(session, q * (ranked.c.n - 1))
+        wanted += [ranked.c.rank == low, ranked.c.rank == low + 1]
+    query = select(ranked.c.tier, ranked.c.rank, ranked.c.n, ranked.c.minutes).where(or_(*wanted))
+    values: dict[str, dict[int, float]] = defaultdict(dict)
+    sizes: dict[str, int] = {}
+    for tier, rank, n, value in session.connection().execute(query):
+        values[str(tier)][int(rank)] = float(value)
+        sizes[str(tier)] = int(n)
+    return {
+        tier: {
+            name: _r(_interpolate(values[tier], sizes[tier], q))
+            for name, q in zip(("median", "p90"), QUANTILES, strict=True)
+        }
+        for tier in sorted(values)
+    }
+
+
+def _floor(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    # SQLite's CAST truncates (the same as floor for these non-negative positions), and
+    # its floor() exists only when built with the math functions; PostgreSQL's CAST rounds.
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(value)
+    return cast(value, Integer)
+
+
+def _interpolate(ranked: dict[int, float], n: int, q: float) -> float:
+    position = q * (n - 1)
+    low = int(position)
+    below = ranked[low]
+    above = ranked.get(low + 1, below)
+    return below + (above - below) * (position - low)
 
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def sla_compliance(*, session: Session, period: Period) -> dict[str, Any]:
-    """Gets the share of decided hand-offs (with a deadline) decided in time: overall,
-    per tier, per rep."""
-    handoffs, reps = table(Handoff), table(Rep)
-    on_time = func.sum(case((handoffs.c.decided_at <= handoffs.c.due_at, 1), else_=0))
-    base = and_(_in(period), handoffs.c.status.in_(DECIDED), handoffs.c.due_at.is_not(None))
-    connection = session.connection()
-
-    def share(row: Any) -> float | None:
-        return round(int(row[1] or 0) / int(row[0]), 4) if row and row[0] else None
-
-    overall = connection.execute(select(func.count(), on_time).where(base)).first()
-    by_tier = {
-        str(tier): share((count, good))
-        for tier, count, good in connection.execute(
-            select(handoffs.c.tier, func.count(), on_time).where(base).group_by(handoffs.c.tier)
-        )
-    }
-    by_rep = {
-        str(slack_id): share((count, good))
-        for slack_id, count, good in connection.execute(
-            select(reps.c.slack_id, func.count(), on_time)
-            .select_from(handoffs.join(reps, reps.c.id == handoffs.c.rep_id))
-            .where(base)
-            .group_by(reps.c.slack_id)
-        )
-    }
-    return {"overall": share(overall), "by_tier": by_tier, "by_rep": by_rep}
 
 
 def reject_reasons(*, session: Session, period: Period, limit: int = 3) -> list[dict[str, Any]]:
@@ -176,158 +257,118 @@ def reject_reasons(*, session: Session, period: Period, limit: int = 3) -> list[
     ]
 
 
-def rep_rows(*, session: Session, period: Period, as_of: datetime) -> list[dict[str, Any]]:
-    """Gets per-rep counts: handed off, accepted, rejected, pending, reassigned away, and
-    deadlines missed (as of `as_of`)."""
-    handoffs, reps = table(Handoff), table(Rep)
-
-    def count_of(status: str) -> Any:
-        return func.sum(case((handoffs.c.status == status, 1), else_=0))
-
-    query = (
-        select(
-            reps.c.slack_id,
-            reps.c.name,
-            func.count(),
-            count_of(HandoffStatus.ACCEPTED),
-            count_of(HandoffStatus.REJECTED),
-            count_of(HandoffStatus.PENDING),
-            count_of(HandoffStatus.REASSIGNED),
-            func.sum(case((_breached(as_of), 1), else_=0)),
-        )
-        .select_from(handoffs.join(reps, reps.c.id == handoffs.c.rep_id))
-        .where(_in(period))
-        .group_by(reps.c.slack_id, reps.c.name)
-        .order_by(reps.c.slack_id)
-    )
-    return [
-        {
-            "rep": slack_id,
-            "name": name,
-            "handed_off": int(total),
-            "accepted": int(acc or 0),
-            "rejected": int(rej or 0),
-            "pending": int(pend or 0),
-            "reassigned": int(moved or 0),
-            "breached": int(late or 0),
-        }
-        for slack_id, name, total, acc, rej, pend, moved, late in session.connection().execute(
-            query
-        )
-    ]
-
-
-def _breached(as_of: datetime) -> ColumnElement[bool]:
-    """A hand-off that missed its deadline: decided (or moved on) after it, or still
-    undecided when it passed."""
-    handoffs = table(Handoff)
-    return and_(
-        handoffs.c.due_at.is_not(None),
-        or_(
-            handoffs.c.decided_at > handoffs.c.due_at,
-            and_(handoffs.c.decided_at.is_(None), handoffs.c.due_at <= as_of),
-        ),
-    )
-
-
-def breaches(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
-    """Gets the period's missed deadlines (as of `as_of`), per tier, and the escalations
-    sent for the period's hand-offs."""
+def escalations(*, session: Session, period: Period) -> int:
+    """Gets how many escalations were sent for the period's hand-offs."""
     handoffs, notes = table(Handoff), table(Notification)
-    connection = session.connection()
-    by_tier = {
-        str(tier): int(count)
-        for tier, count in connection.execute(
-            select(handoffs.c.tier, func.count())
-            .where(_in(period), _breached(as_of))
-            .group_by(handoffs.c.tier)
-        )
-    }
-    escalations = connection.execute(
+    query = (
         select(func.count())
         .select_from(notes.join(handoffs, handoffs.c.id == notes.c.handoff_id))
         .where(_in(period), notes.c.kind == "escalation")
-    ).scalar_one()
-    return {
-        "breaches": sum(by_tier.values()),
-        "breaches_by_tier": by_tier,
-        "escalations": int(escalations),
-    }
-
-
-SCORE_BANDS = ((None, 20, "<20"), (20, 40, "20-39"), (40, 60, "40-59"), (60, 80, "60-79"))
-TOP_BAND = (80, "80+")
+    )
+    return int(session.connection().execute(query).scalar_one())
 
 
 def _band(total: ColumnElement[Any]) -> ColumnElement[Any]:
-    whens = [(total < high, label) for _, high, label in SCORE_BANDS]
-    return case(*whens, else_=TOP_BAND[1])
+    return case(*[(total < high, label) for high, label in SCORE_BANDS], else_=TOP_BAND)
 
 
 def outcome_conversion(*, session: Session, period: Period) -> dict[str, Any] | None:
     """Gets how the period's handed-off leads converted (opportunity, closed-won, won
-    amount) by score band at hand-off and by source; None while they have no outcomes."""
+    amount) by score band at hand-off and by source; None while they have no outcomes.
+
+    Two kinds of pass: the cohort counted by band and by source (through the created_at
+    index), and the few cohort leads that have outcomes, aggregated per lead first so a
+    lead with several hand-offs or outcomes counts once.
+    """
     handoffs, snapshots, leads, outcomes = (
         table(Handoff),
         table(ScoreSnapshot),
         table(Lead),
         table(Outcome),
     )
-    cohort = (
+    has_outcome = select(outcomes.c.id).where(outcomes.c.lead_id == handoffs.c.lead_id).exists()
+    converted = (
         select(handoffs.c.lead_id, func.max(snapshots.c.total).label("total"))
         .select_from(handoffs.join(snapshots, snapshots.c.id == handoffs.c.snapshot_id))
-        .where(_in(period))
+        .where(_in(period), has_outcome)
         .group_by(handoffs.c.lead_id)
         .subquery()
     )
     won = outcomes.c.stage == "closed_won"
-    results = (
+    per_lead = (
         select(
-            outcomes.c.lead_id,
+            converted.c.total,
+            func.coalesce(leads.c.source, "unknown").label("source"),
             func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
             func.max(case((won, 1), else_=0)).label("won"),
             func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
         )
-        .group_by(outcomes.c.lead_id)
+        .select_from(
+            converted.join(leads, leads.c.id == converted.c.lead_id).join(
+                outcomes, outcomes.c.lead_id == converted.c.lead_id
+            )
+        )
+        .group_by(converted.c.lead_id, converted.c.total, leads.c.source)
         .subquery()
     )
-    joined = cohort.join(leads, leads.c.id == cohort.c.lead_id).outerjoin(
-        results, results.c.lead_id == cohort.c.lead_id
+    connection = session.connection()
+    results: dict[str, dict[str, tuple[Any, ...]]] = {}
+    for name, key in (("by_score_band", _band(per_lead.c.total)), ("by_source", per_lead.c.source)):
+        query = select(
+            key,
+            func.count(),
+            func.sum(per_lead.c.opp),
+            func.sum(per_lead.c.won),
+            func.sum(per_lead.c.amount),
+        ).group_by(key)
+        results[name] = {str(row[0]): tuple(row[1:]) for row in connection.execute(query)}
+    if not results["by_source"]:
+        return None
+    totals = _cohort_by_band_and_source(session=session, period=period)
+    return {
+        name: [
+            _conversion(label, handed, *results[name].get(label, (0, 0, 0, 0)))
+            for label, handed in sorted(totals[name].items())
+        ]
+        for name in ("by_score_band", "by_source")
+    }
+
+
+def _cohort_by_band_and_source(*, session: Session, period: Period) -> dict[str, dict[str, int]]:
+    """Gets how many distinct leads the period handed off, by score band and by source."""
+    handoffs, snapshots, leads = table(Handoff), table(ScoreSnapshot), table(Lead)
+    band = _band(snapshots.c.total)
+    by_band = (
+        select(band, func.count(distinct(handoffs.c.lead_id)))
+        .select_from(handoffs.join(snapshots, snapshots.c.id == handoffs.c.snapshot_id))
+        .where(_in(period))
+        .group_by(band)
     )
-    measures = (
-        func.count(),
-        func.sum(func.coalesce(results.c.opp, 0)),
-        func.sum(func.coalesce(results.c.won, 0)),
-        func.sum(func.coalesce(results.c.amount, 0)),
-        func.count(results.c.lead_id),
+    source = func.coalesce(leads.c.source, "unknown")
+    by_source = (
+        select(source, func.count(distinct(handoffs.c.lead_id)))
+        .select_from(handoffs.join(leads, leads.c.id == handoffs.c.lead_id))
+        .where(_in(period))
+        .group_by(source)
     )
     connection = session.connection()
-    rows: dict[str, list[dict[str, Any]]] = {}
-    for name, key in (("by_score_band", _band(cohort.c.total)), ("by_source", leads.c.source)):
-        key = func.coalesce(key, "unknown")
-        query = select(key, *measures).select_from(joined).group_by(key).order_by(key)
-        rows[name] = [
-            _conversion(str(label), *values) for label, *values in connection.execute(query)
-        ]
-    if not any(row["with_outcome"] for row in rows["by_source"]):
-        return None
-    return rows
-
-
-OPPORTUNITY_STAGES = ("opportunity", "closed_won", "closed_lost")
+    return {
+        "by_score_band": {str(k): int(v) for k, v in connection.execute(by_band)},
+        "by_source": {str(k): int(v) for k, v in connection.execute(by_source)},
+    }
 
 
 def _conversion(
-    label: str, handed_off: int, opportunities: Any, won: Any, amount: Any, with_outcome: int
+    label: str, handed_off: int, with_outcome: Any, opportunities: Any, won: Any, amount: Any
 ) -> dict[str, Any]:
-    total = int(handed_off)
+    total, opp, wins = int(handed_off), int(opportunities or 0), int(won or 0)
     return {
         "label": label,
         "handed_off": total,
-        "with_outcome": int(with_outcome),
-        "opportunities": int(opportunities or 0),
-        "closed_won": int(won or 0),
+        "with_outcome": int(with_outcome or 0),
+        "opportunities": opp,
+        "closed_won": wins,
         "won_amount": round(float(amount or 0), 2),
-        "opportunity_rate": round(int(opportunities or 0) / total, 4) if total else None,
-        "win_rate": round(int(won or 0) / total, 4) if total else None,
+        "opportunity_rate": _share(opp, total),
+        "win_rate": _share(wins, total),
     }
