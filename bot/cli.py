@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot import demo
 from bot.config import ConfigError, load_config
+from bot.demo_script import run_scripted
 from bot.importcmd import ImportOptions, run_import
 from bot.intake import Context
 from bot.leadfiles import FileProblem, parse_instant
@@ -59,8 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--format", choices=["table", "json"], default="table")
 
-    dm = commands.add_parser("demo", help="score and explain the example leads")
+    dm = commands.add_parser(
+        "demo", help="the whole hand-off in a local Slack sandbox you can click (no account)"
+    )
     _config_option(dm)
+    mode = dm.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--scripted",
+        action="store_true",
+        help="run a fixed scenario end to end and print what happens (no browser)",
+    )
+    mode.add_argument(
+        "--scores", action="store_true", help="score and explain the example leads, then exit"
+    )
+    dm.add_argument(
+        "--port", type=int, default=3210, help="the sandbox page's port (default 3210; 0 picks one)"
+    )
+    dm.add_argument("--leads", type=int, default=40, help="how many leads to feed in (default 40)")
+    dm.add_argument(
+        "--every", type=float, default=20.0, metavar="SECONDS", help="seconds between leads"
+    )
+    dm.add_argument("--no-browser", action="store_true", help="do not open the page")
 
     serve = commands.add_parser("serve", help="run the HTTP app (intake API, health)")
     _config_option(serve)
@@ -140,6 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _has_display() -> bool:
+    """Tells whether a browser could open here (not over SSH, not in CI)."""
+    import os
+
+    if os.environ.get("CI"):
+        return False
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
 def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -201,7 +232,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"{config.path}: OK ({detail})")
         return 0
     if args.command == "demo":
-        return demo.run(args.config)
+        if args.scores:
+            return demo.run_scores(args.config)
+        if args.scripted:
+            return run_scripted(sys.stdout)
+        return demo.run_live(
+            port=args.port,
+            leads=args.leads,
+            every=args.every,
+            open_browser=not args.no_browser and _has_display(),
+        )
     if args.command == "sandbox":
         return run_sandbox(host=args.host, port=args.port)
     if args.command == "sweep":

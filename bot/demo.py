@@ -1,17 +1,24 @@
-"""`handoff demo`: score and explain the example leads with the example rules.
+"""`handoff demo`: the whole hand-off on this machine, in a Slack sandbox you can click.
 
-The example files live in the repository's `examples/` folder; the demo scores them as of
-a fixed instant so that its output is the same on every machine and every day.
+`handoff demo` starts the app, the sandbox and its web page, and feeds leads in until
+stopped; `--scripted` runs a fixed scenario and prints it (no browser); `--scores` scores
+and explains the example leads in `examples/` as of a fixed instant (the same output on
+every machine and every day).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
+import webbrowser
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import ConfigError, load_config
+from bot.demo_stack import API_TOKEN, DemoStack, sample_leads
 from bot.scorecmd import LeadInputs, run_score
+
+FIRST_BATCH = 6
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -35,7 +42,64 @@ Next: copy handoff.example.toml to handoff.toml, edit the rules, and run
 """
 
 
-def run(config_path: str | None) -> int:
+LIVE = """\
+The hand-off is running on this machine, with a local Slack you can click:
+
+    {page}
+
+  * #sales-leads gets a card for every lead worth a rep's time; Accept or Reject it
+    (a reject asks why). "Viewing as" switches between the reps and their manager.
+  * The clock buttons fast-forward time: a reminder before a deadline, the manager's
+    DM after it, and on Monday at 09:00 the weekly digest in #sales-leads.
+  * Type /handoff queue, /handoff stats or /handoff ooo on in the box at the bottom.
+
+Behind it: the real HTTP app at {app} (POST /api/leads with "Authorization: Bearer
+{token}" to add your own leads), a temporary SQLite database, and the worker.
+A new lead arrives every {every:.0f} s ({count} in all). Ctrl-C stops everything.
+"""
+
+
+def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
+    """Runs the clickable demo until interrupted."""
+    stack = DemoStack(sandbox_port=port).start()
+    stop = threading.Event()
+    feeder = threading.Thread(target=_feed, args=(stack, leads, every, stop), daemon=True)
+    print(
+        LIVE.format(
+            page=stack.page_url, app=stack.app_url, token=API_TOKEN, every=every, count=leads
+        ),
+        flush=True,
+    )
+    feeder.start()
+    if open_browser:
+        webbrowser.open(stack.page_url)
+    try:
+        while feeder.is_alive() or not stop.is_set():
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        stop.set()
+        stack.stop()
+    return 0
+
+
+def _feed(stack: DemoStack, count: int, every: float, stop: threading.Event) -> None:
+    """Sends the sample leads in: the first six at once, then one every `every` seconds."""
+    for i, lead in enumerate(sample_leads(count, stack.config.scoring)):
+        if i >= FIRST_BATCH and stop.wait(every):
+            return
+        answer = stack.post_lead(lead)
+        handoff = answer.get("handoff") or {}
+        print(
+            f"lead {i + 1}/{count}: {lead.body['first_name']} {lead.body['last_name']} "
+            f"({lead.body['source']}), score {answer['score']['total']:.0f}, "
+            f"{answer['score']['tier']}" + (f" -> {handoff['rep']}" if handoff.get("rep") else ""),
+            flush=True,
+        )
+
+
+def run_scores(config_path: str | None) -> int:
     """Prints the explained scores of the example leads."""
     leads, activities = EXAMPLES / "leads.csv", EXAMPLES / "activities.csv"
     if not leads.is_file():

@@ -21,6 +21,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.slack.simulator import trigger_user
+
 TEAM_ID = "T0SANDBOX"
 BOT_USER = "U0HANDOFFBOT"
 
@@ -50,8 +52,12 @@ class SandboxState:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     homes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ephemerals: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     base_url: str = ""
+    # Unix time for message timestamps (the demo sets its fast-forwardable clock here).
+    now: Callable[[], float] = time.time
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +69,8 @@ class SlackSandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = SandboxState()
+        # The web page (bot/sandbox_web.py), once `handoff demo` connects the app to it.
+        self.web: Any = None
         handler = type("Handler", (_Handler,), {"sandbox": self})
         self.server = ThreadingHTTPServer((host, port), handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -138,6 +146,11 @@ class SlackSandbox:
             found = self.state.files.get(file_id)
             return None if found is None else found.get("content")
 
+    def add_ephemeral(self, *, channel: str, user: str, text: str) -> None:
+        """Shows a message to one person only (a slash command's answer)."""
+        with self.state.lock:
+            _ephemeral(self.state, {"channel": channel, "user": user, "text": text})
+
     def channel(self, channel: str) -> list[dict[str, Any]]:
         """Gets a channel's messages, oldest first."""
         with self.state.lock:
@@ -175,7 +188,7 @@ class SlackSandbox:
 
 
 def _ts(state: SandboxState) -> str:
-    return f"{int(time.time())}.{next(state.clock):06d}"
+    return f"{int(state.now())}.{next(state.clock):06d}"
 
 
 def _post(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -209,22 +222,34 @@ def _update(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ephemeral(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
-    return {"message_ts": _ts(state)}
+    message = {
+        "type": "message",
+        "ts": _ts(state),
+        "channel": str(args.get("channel") or ""),
+        "user": str(args.get("user") or ""),
+        "text": args.get("text", ""),
+        "blocks": _json(args.get("blocks")) or [],
+        "is_ephemeral": True,
+    }
+    state.ephemerals.append(message)
+    return {"message_ts": message["ts"]}
 
 
 def _open_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     if not args.get("trigger_id"):
         raise _ApiError("invalid_trigger_id")
     view = _json(args.get("view")) or {}
-    return {
-        "view": {
-            **view,
-            "id": f"V{next(state.clock):08d}",
-            "team_id": TEAM_ID,
-            "state": {"values": {}},
-            "hash": "sandbox",
-        }
+    opened = {
+        **view,
+        "id": f"V{next(state.clock):08d}",
+        "team_id": TEAM_ID,
+        "state": {"values": {}},
+        "hash": "sandbox",
     }
+    user = trigger_user(str(args["trigger_id"]))
+    if user is not None:  # the dialog shows for whoever clicked (the sandbox page reads it)
+        state.modals[user] = opened
+    return {"view": opened}
 
 
 def _open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -360,6 +385,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         path = self.path.split("?")[0]
         length = int(self.headers.get("Content-Length") or 0)
+        if self._web("POST", self.rfile.read(length) if path.startswith("/_sandbox/") else b""):
+            return
         if path.startswith("/upload/"):  # step 2 of the upload flow: the file's bytes
             self._upload(path.removeprefix("/upload/"), self.rfile.read(length))
             return
@@ -383,7 +410,18 @@ class _Handler(BaseHTTPRequestHandler):
                 status, body = 200, {"ok": False, "error": exc.error}
         self._reply(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
 
+    def _web(self, method: str, body: bytes) -> bool:
+        """Serves the sandbox's web page and its JSON, where a demo connected one."""
+        path = self.path.split("?")[0]
+        if self.sandbox.web is None or not (path == "/" or path.startswith("/_sandbox/")):
+            return False
+        status, content_type, payload = self.sandbox.web.handle(method, self.path, body)
+        self._reply(status, payload, content_type)
+        return True
+
     def do_GET(self) -> None:
+        if self._web("GET", b""):
+            return
         path = self.path.split("?")[0]
         if path.startswith("/files/"):
             content = self.sandbox.file_bytes(path.removeprefix("/files/"))

@@ -329,7 +329,7 @@ def test_backtest_on_x_education(shared_data: Path, capsys: pytest.CaptureFixtur
 
 
 def test_demo_explains_the_example_leads(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "demo")
+    code, out, err = run(capsys, "demo", "--scores")
     assert code == 0, err
     assert "L-1001  fit 65.0  intent 68.2  total 133.2  high_priority  -> sales" in out
     assert "blocked: Competitor" in out
