@@ -1,0 +1,114 @@
+"""The sandbox page in a real browser (Debian's chromium, headless, driven by Selenium
+through Debian's chromedriver; no browser is downloaded): a rep accepts a card, another
+rejects one through the dialog, and both cards change. The screenshot is kept (set
+HANDOFF_SCREENSHOT to choose where; the README's picture comes from here)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from bot.demo_script import card_state, cards, owners
+from bot.demo_stack import DemoStack, sample_leads
+from tests.helpers import wait_for
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    if not (CHROMIUM and CHROMEDRIVER):
+        message = "Debian's chromium and chromium-driver are not installed (.ci/run installs them)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def stack() -> Iterator[DemoStack]:
+    running = DemoStack().start()
+    try:
+        for lead in sample_leads(8, running.config.scoring):
+            running.post_lead(lead)
+        wait_for(lambda: (running.deliver(), len(cards(running)) >= 4)[1])
+        yield running
+    finally:
+        running.stop()
+
+
+def _button(browser: WebDriver, action: str, handoff_id: int) -> str:
+    return f'button[data-click*=\'"action_id":"{action}"\'][data-click*=\'"value":"{handoff_id}"\']'
+
+
+def test_accept_and_reject_in_the_browser(
+    browser: WebDriver, stack: DemoStack, tmp_path: Path
+) -> None:
+    by_rep = {hid: rep for hid, (rep, _) in owners(stack).items() if rep}
+    first, second = list(by_rep)[:2]
+    wait = WebDriverWait(browser, 15)
+    browser.get(f"{stack.page_url}?as={by_rep[first]}")
+    wait.until(
+        expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, _button(browser, "handoff_accept", first))
+        )
+    ).click()
+    wait_for(lambda: (stack.deliver(), card_state(stack, first))[1])
+    wait.until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "messages"), "Accepted by")
+    )
+    assert "Accepted by" in card_state(stack, first)
+
+    browser.get(f"{stack.page_url}?as={by_rep[second]}")
+    wait.until(
+        expected_conditions.element_to_be_clickable(
+            (By.CSS_SELECTOR, _button(browser, "handoff_reject", second))
+        )
+    ).click()
+    dialog = wait.until(expected_conditions.visibility_of_element_located((By.ID, "modal")))
+    dialog.find_element(By.CSS_SELECTOR, "button.primary").click()  # no reason chosen yet
+    wait.until(
+        expected_conditions.text_to_be_present_in_element(
+            (By.CSS_SELECTOR, "[data-error='reject_reason_block']"), "Choose why"
+        )
+    )
+    Select(dialog.find_element(By.CSS_SELECTOR, "select")).select_by_value("no_budget")
+    dialog.find_element(By.CSS_SELECTOR, "button.primary").click()
+    wait.until(expected_conditions.invisibility_of_element_located((By.ID, "modal")))
+    wait_for(lambda: (stack.deliver(), card_state(stack, second))[1])
+    wait.until(
+        expected_conditions.text_to_be_present_in_element((By.ID, "messages"), "Rejected by")
+    )
+    assert "No budget or timing" in card_state(stack, second)
+    browser.execute_script("document.getElementById('messages').scrollTop = 0")
+    shot = Path(os.environ.get("HANDOFF_SCREENSHOT") or tmp_path / "sandbox.png")
+    assert browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000
