@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.config import TeamConfig
 from bot.intake import Context
+from bot.slack.simulator import click_payload, command_form
 from scoring import ScoringRules
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -159,32 +160,12 @@ def block_actions(
     action: str, handoff_id: int, user: str, *, channel: str, ts: str
 ) -> dict[str, Any]:
     """A block_actions payload as Slack sends it when a card's button is clicked."""
-    return {
-        "type": "block_actions",
-        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
-        "api_app_id": "A0HANDOFF",
-        "token": "legacy-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-        },
-        "trigger_id": f"{int(time.time())}.{handoff_id}.{user}",
-        "channel": {"id": channel, "name": "sales-leads"},
-        "message": {"type": "message", "ts": ts, "text": "card"},
-        "response_url": "https://hooks.slack.invalid/actions/T0/1/x",
-        "actions": [
-            {
-                "action_id": action,
-                "block_id": "handoff_decision",
-                "value": str(handoff_id),
-                "type": "button",
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
+    button = {"action_id": action, "block_id": "handoff_decision", "value": str(handoff_id)}
+    message = {"type": "message", "ts": ts, "text": "card"}
+    trigger = f"{int(time.time())}.{user}.{handoff_id}"
+    return click_payload(
+        user=user, action=button, trigger_id=trigger, channel=channel, message=message
+    )
 
 
 def signed(payload: dict[str, Any], secret: str) -> tuple[str, dict[str, str]]:
@@ -205,71 +186,6 @@ def sign(
         "Content-Type": content_type,
     }
     return body, headers
-
-
-def slash_command(text: str, user: str, *, channel: str = "C0123LEADS") -> str:
-    """A `/handoff` slash command's form body, as Slack sends it."""
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": "T0SANDBOX",
-            "team_domain": "sandbox",
-            "channel_id": channel,
-            "channel_name": "sales-leads",
-            "user_id": user,
-            "user_name": user.lower(),
-            "command": "/handoff",
-            "text": text,
-            "api_app_id": "A0HANDOFF",
-            "response_url": "https://hooks.slack.invalid/commands/T0/1/x",
-            "trigger_id": f"{int(time.time())}.{user}",
-        }
-    )
-
-
-def home_opened(user: str) -> str:
-    """An `app_home_opened` event callback's JSON body, as Slack sends it."""
-    return json.dumps(
-        {
-            "token": "legacy-verification-token",
-            "team_id": "T0SANDBOX",
-            "api_app_id": "A0HANDOFF",
-            "type": "event_callback",
-            "event_id": f"Ev{time.time_ns()}",
-            "event_time": int(time.time()),
-            "event": {
-                "type": "app_home_opened",
-                "user": user,
-                "channel": f"D0{user}",
-                "tab": "home",
-                "event_ts": str(time.time()),
-            },
-        }
-    )
-
-
-def home_click(action: str, handoff_id: int, user: str) -> dict[str, Any]:
-    """A block_actions payload as Slack sends it for a button in the App Home tab."""
-    view_id = f"V0HOME{user}"
-    return {
-        "type": "block_actions",
-        "team": {"id": "T0SANDBOX", "domain": "sandbox"},
-        "user": {"id": user, "username": user.lower(), "team_id": "T0SANDBOX"},
-        "api_app_id": "A0HANDOFF",
-        "token": "legacy-verification-token",
-        "container": {"type": "view", "view_id": view_id},
-        "trigger_id": f"{int(time.time())}.{handoff_id}.{user}",
-        "view": {"id": view_id, "type": "home", "blocks": [], "state": {"values": {}}},
-        "actions": [
-            {
-                "action_id": action,
-                "block_id": f"home_lead:{handoff_id}",
-                "value": str(handoff_id),
-                "type": "button",
-                "action_ts": str(time.time()),
-            }
-        ],
-    }
 
 
 def submission(
@@ -306,3 +222,15 @@ def submission(
             },
         },
     }
+
+
+def slash_command(text: str, user: str, *, channel: str = "C0123LEADS") -> str:
+    """A `/handoff` slash command's form body, as Slack sends it."""
+    return command_form(user=user, text=text, channel=channel, trigger_id=f"1.{user}.1")
+
+
+def home_click(action: str, handoff_id: int, user: str) -> dict[str, Any]:
+    """A block_actions payload as Slack sends it for a button in the App Home tab."""
+    view = {"id": f"V0HOME{user}", "type": "home", "blocks": [], "state": {"values": {}}}
+    button = {"action_id": action, "block_id": f"home_lead:{handoff_id}", "value": str(handoff_id)}
+    return click_payload(user=user, action=button, trigger_id=f"1.{user}.1", view=view)

@@ -18,8 +18,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from bot.demo_script import card_state, cards, owners
-from bot.demo_stack import DemoStack, sample_leads
+from bot.demo_script import card_state, owners
+from bot.demo_stack import DemoStack
 from tests.helpers import wait_for
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -53,41 +53,29 @@ def browser() -> Iterator[WebDriver]:
         driver.quit()
 
 
-@pytest.fixture
-def stack() -> Iterator[DemoStack]:
-    running = DemoStack().start()
-    try:
-        for lead in sample_leads(8, running.config.scoring):
-            running.post_lead(lead)
-        wait_for(lambda: (running.deliver(), len(cards(running)) >= 4)[1])
-        yield running
-    finally:
-        running.stop()
-
-
 def _button(browser: WebDriver, action: str, handoff_id: int) -> str:
     return f'button[data-click*=\'"action_id":"{action}"\'][data-click*=\'"value":"{handoff_id}"\']'
 
 
 def test_accept_and_reject_in_the_browser(
-    browser: WebDriver, stack: DemoStack, tmp_path: Path
+    browser: WebDriver, demo_stack: DemoStack, tmp_path: Path
 ) -> None:
-    by_rep = {hid: rep for hid, (rep, _) in owners(stack).items() if rep}
+    by_rep = {hid: rep for hid, (rep, _) in owners(demo_stack).items() if rep}
     first, second = list(by_rep)[:2]
     wait = WebDriverWait(browser, 15)
-    browser.get(f"{stack.page_url}?as={by_rep[first]}")
+    browser.get(f"{demo_stack.page_url}?as={by_rep[first]}")
     wait.until(
         expected_conditions.element_to_be_clickable(
             (By.CSS_SELECTOR, _button(browser, "handoff_accept", first))
         )
     ).click()
-    wait_for(lambda: (stack.deliver(), card_state(stack, first))[1])
+    wait_for(lambda: (demo_stack.deliver(), card_state(demo_stack, first))[1])
     wait.until(
         expected_conditions.text_to_be_present_in_element((By.ID, "messages"), "Accepted by")
     )
-    assert "Accepted by" in card_state(stack, first)
+    assert "Accepted by" in card_state(demo_stack, first)
 
-    browser.get(f"{stack.page_url}?as={by_rep[second]}")
+    browser.get(f"{demo_stack.page_url}?as={by_rep[second]}")
     wait.until(
         expected_conditions.element_to_be_clickable(
             (By.CSS_SELECTOR, _button(browser, "handoff_reject", second))
@@ -103,11 +91,11 @@ def test_accept_and_reject_in_the_browser(
     Select(dialog.find_element(By.CSS_SELECTOR, "select")).select_by_value("no_budget")
     dialog.find_element(By.CSS_SELECTOR, "button.primary").click()
     wait.until(expected_conditions.invisibility_of_element_located((By.ID, "modal")))
-    wait_for(lambda: (stack.deliver(), card_state(stack, second))[1])
+    wait_for(lambda: (demo_stack.deliver(), card_state(demo_stack, second))[1])
     wait.until(
         expected_conditions.text_to_be_present_in_element((By.ID, "messages"), "Rejected by")
     )
-    assert "No budget or timing" in card_state(stack, second)
+    assert "No budget or timing" in card_state(demo_stack, second)
     browser.execute_script("document.getElementById('messages').scrollTop = 0")
     shot = Path(os.environ.get("HANDOFF_SCREENSHOT") or tmp_path / "sandbox.png")
     assert browser.save_screenshot(str(shot))

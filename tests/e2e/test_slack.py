@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from bot.sandbox import SlackSandbox
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.simulator import home_opened_event
 from store.db import make_engine
 from store.models import Handoff, Lead
 from tests.helpers import (
@@ -26,7 +27,6 @@ from tests.helpers import (
     TEAM_TOML,
     block_actions,
     demo,
-    home_opened,
     lead_body,
     running_serve,
     sign,
@@ -256,7 +256,7 @@ def test_slash_command_and_home_tab_over_http(stack: Stack) -> None:
     assert answer.json()["response_type"] == "ephemeral"
     assert "*Your pending leads (1)*" in answer.json()["text"]
     assert "&lt;!channel&gt;" in answer.json()["text"]
-    body, headers = sign(home_opened("U0ALICE"), SECRET, "application/json")
+    body, headers = sign(home_opened_event("U0ALICE"), SECRET, "application/json")
     opened = httpx.post(f"{stack.url}/slack/events", content=body, headers=headers, timeout=10)
     assert opened.status_code == 200
     home = wait_for(lambda: stack.sandbox.home("U0ALICE"))

@@ -23,6 +23,7 @@ from bot.sandbox import SlackSandbox
 from bot.slack.app import create_app
 from bot.slack.deps import Deps
 from bot.slack.ids import ActionId
+from bot.slack.simulator import home_opened_event
 from bot.slack.surface import web_client
 from store.models import Handoff
 from store.reps import find_rep
@@ -32,7 +33,6 @@ from tests.helpers import (
     context,
     demo,
     home_click,
-    home_opened,
     lead_body,
     sign,
     signed,
@@ -68,7 +68,7 @@ class Bolt:
 
     def open_home(self, user: str) -> str:
         with self.republished():
-            self.send(home_opened(user), "application/json")
+            self.send(home_opened_event(user), "application/json")
         return self.home_text(user)
 
     def click(self, payload: dict[str, Any], *, republishes: bool = True) -> None:
