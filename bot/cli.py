@@ -14,16 +14,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot import demo
+from bot.calibratecmd import (
+    CalibrationInputs,
+    known_leads_from_db,
+    known_leads_from_file,
+    run_calibration,
+)
 from bot.config import ConfigError, load_config
 from bot.demo_script import run_scripted
 from bot.importcmd import ImportOptions, run_import
 from bot.intake import Context
-from bot.leadfiles import FileProblem, parse_instant
+from bot.leadfiles import FileProblem, RowError, parse_instant
 from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
 from bot.server import database_command, run_sandbox, run_worker, serve
 from bot.settings import Settings
 from bot.sweepcmd import run_digest, run_out_of_office, run_sweep
+from scoring.calibrate import Options
 
 
 def _instant(text: str) -> datetime:
@@ -59,6 +66,49 @@ def build_parser() -> argparse.ArgumentParser:
         help="column holding the outcome (1/0, true/false, yes/no, won/lost)",
     )
     bt.add_argument("--format", choices=["table", "json"], default="table")
+    bt.add_argument(
+        "--compare",
+        metavar="OTHER.toml",
+        help="also replay through this config's [scoring] and show both side by side",
+    )
+
+    cal = commands.add_parser(
+        "calibrate", help="suggest points from leads with known outcomes (closed-won data)"
+    )
+    _config_option(cal)
+    source = cal.add_mutually_exclusive_group(required=True)
+    source.add_argument("--leads", type=Path, metavar="FILE", help="leads, CSV or JSON Lines")
+    source.add_argument(
+        "--from-db",
+        action="store_true",
+        help="the database's leads ($DATABASE_URL); converted = has a closed_won outcome",
+    )
+    cal.add_argument("--outcome-column", metavar="COL", help="with --leads: the outcome column")
+    cal.add_argument("--activities", type=Path, metavar="FILE", help="activities of the leads")
+    cal.add_argument("--id-column", default="external_id", metavar="NAME")
+    cal.add_argument(
+        "--max-changes", type=int, default=5, metavar="N", help="at most N rule changes (5)"
+    )
+    cal.add_argument(
+        "--min-support",
+        type=int,
+        default=30,
+        metavar="N",
+        help="a rule must fire on at least N leads to change (30)",
+    )
+    cal.add_argument(
+        "--exclude-column",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="never suggest rules on this field (e.g. one written after sales talked to the "
+        "lead); repeatable",
+    )
+    cal.add_argument("--out", type=Path, metavar="FILE", help="write the suggested config here")
+    cal.add_argument("--format", choices=["table", "json"], default="table")
+    cal.add_argument(
+        "--now", type=_instant, metavar="ISO", help="measure activity ages as of (default: now)"
+    )
 
     dm = commands.add_parser(
         "demo", help="the whole hand-off in a local Slack sandbox you can click (no account)"
@@ -242,6 +292,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             every=args.every,
             open_browser=not args.no_browser and _has_display(),
         )
+    if args.command == "calibrate":
+        return _calibrate(args)
     if args.command == "sandbox":
         return run_sandbox(host=args.host, port=args.port)
     if args.command == "sweep":
@@ -268,9 +320,61 @@ def _dispatch(args: argparse.Namespace) -> int:
     inputs = LeadInputs(args.leads, args.activities, now, args.id_column)
     if args.command == "score":
         return run_score(rules, inputs, fmt=args.format, out=sys.stdout)
+    compare = load_config(args.compare).scoring if args.compare else None
     return run_backtest(
-        rules, inputs, outcome_column=args.outcome_column, fmt=args.format, out=sys.stdout
+        rules,
+        inputs,
+        outcome_column=args.outcome_column,
+        fmt=args.format,
+        out=sys.stdout,
+        compare=compare,
     )
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    if config.settings.scoring is None:
+        raise ConfigError([f"{config.path}: calibrate needs a [scoring] section to start from"])
+    if args.max_changes < 1 or args.min_support < 1:
+        print(
+            "handoff calibrate: --max-changes and --min-support must be 1 or more", file=sys.stderr
+        )
+        return 2
+    now = args.now or datetime.now(UTC)
+    if args.from_db:
+        leads, source = known_leads_from_db(Settings()), "the database"
+        errors: list[RowError] = []
+    else:
+        if not args.outcome_column:
+            print("handoff calibrate: --leads needs --outcome-column COL", file=sys.stderr)
+            return 2
+        inputs = CalibrationInputs(
+            leads=args.leads,
+            outcome_column=args.outcome_column,
+            activities=args.activities,
+            id_column=args.id_column,
+            exclude=frozenset(args.exclude_column),
+        )
+        leads, errors = known_leads_from_file(inputs)
+        source = str(args.leads)
+    options = Options(
+        max_changes=args.max_changes,
+        min_support=args.min_support,
+        exclude=frozenset(args.exclude_column),
+    )
+    code = run_calibration(
+        config,
+        leads,
+        options=options,
+        now=now,
+        out_path=args.out,
+        fmt=args.format,
+        out=sys.stdout,
+        source=source,
+    )
+    for error in errors:
+        print(error, file=sys.stderr)
+    return code if code or not errors else 1
 
 
 def _service_command(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -140,6 +140,28 @@ class StandaloneActivityIn(ActivityIn):
 
     source_system: str = Field(min_length=1, max_length=100)
     lead_external_id: ExternalId
+
+
+class OutcomeIn(BaseModel):
+    """What became of a lead, as posted to /api/outcomes or read from an outcomes CSV."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_system: str = Field(min_length=1, max_length=100)
+    lead_external_id: ExternalId
+    stage: Literal["opportunity", "closed_won", "closed_lost"]
+    amount: Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    occurred_at: datetime
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Gets the lead's (source_system, external_id)."""
+        return (self.source_system, self.lead_external_id)
 
 
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:

@@ -158,10 +158,10 @@ def parse_outcome(value: object) -> bool:
         ) from None
 
 
-def run_backtest(
-    rules: ScoringRules, inputs: LeadInputs, *, outcome_column: str, fmt: str, out: TextIO
-) -> int:
-    """Replays a lead file with known outcomes through the rules and reports how they did."""
+def backtest_rules(
+    rules: ScoringRules, inputs: LeadInputs, *, outcome_column: str, run: Run
+) -> BacktestReport:
+    """Replays a lead file with known outcomes through the rules; bad rows go to `run`."""
     leads = inputs.leads
     columns = columns_of(leads)
     if columns is not None and outcome_column not in columns:
@@ -169,7 +169,6 @@ def run_backtest(
             f"{leads}:1: no column `{outcome_column}` for --outcome-column "
             f"(columns: {', '.join(columns[:12])}{', …' if len(columns) > 12 else ''})"
         )
-    run = Run()
     scores: list[Score] = []
     outcomes: list[bool] = []
     # Ids only join leads to activities, so without an activity file a file with no id
@@ -185,12 +184,76 @@ def run_backtest(
             continue
         scores.append(result)
     warn_unused_fields(rules, leads, run)
-    report = backtest(scores, outcomes, rules.tiers)
+    return backtest(scores, outcomes, rules.tiers)
+
+
+def run_backtest(
+    rules: ScoringRules,
+    inputs: LeadInputs,
+    *,
+    outcome_column: str,
+    fmt: str,
+    out: TextIO,
+    compare: ScoringRules | None = None,
+) -> int:
+    """Replays a lead file with known outcomes through the rules (and, with `compare`,
+    through a second rule set too) and reports how they did."""
+    run = Run()
+    report = backtest_rules(rules, inputs, outcome_column=outcome_column, run=run)
+    if compare is None:
+        if fmt == "json":
+            out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        else:
+            out.write(backtest_table(report, rules, inputs.leads))
+        return report_errors(run)
+    other = backtest_rules(compare, inputs, outcome_column=outcome_column, run=Run())
     if fmt == "json":
-        out.write(json.dumps(report.to_dict(), indent=2) + "\n")
+        both = {
+            "current": {"version": rules.version, **report.to_dict()},
+            "compare": {"version": compare.version, **other.to_dict()},
+        }
+        out.write(json.dumps(both, indent=2) + "\n")
     else:
-        out.write(backtest_table(report, rules, leads))
+        out.write(comparison_table((rules, report), (compare, other), inputs.leads))
     return report_errors(run)
+
+
+def comparison_table(
+    current: tuple[ScoringRules, BacktestReport],
+    other: tuple[ScoringRules, BacktestReport],
+    leads: Path,
+) -> str:
+    """Gets two rule sets' backtests side by side."""
+    (rules_a, a), (rules_b, b) = current, other
+    width = max(len(rules_a.version), len(rules_b.version), 22)
+
+    def line(name: str, left: str, right: str) -> str:
+        return f"{name:<28} {left:>{width}}  {right:>{width}}"
+
+    def tier(rules: ScoringRules, report: BacktestReport, t: Tier) -> str:
+        row = report.tiers[t]
+        bound = "" if t is Tier.NURTURE else f"from {rules.tiers.threshold(t):g}: "
+        return f"{bound}{row.count} leads, {_pct(row.rate).strip()}"
+
+    def auc_of(report: BacktestReport) -> str:
+        return "n/a" if report.auc is None else f"{report.auc:.3f}"
+
+    lines = [
+        f"Backtest on {leads}: {a.n} leads, {a.positives} converted",
+        "",
+        line("", rules_a.version, rules_b.version),
+        line("ROC AUC", auc_of(a), auc_of(b)),
+    ]
+    lines += [
+        line(f"tier {t.value}", tier(rules_a, a, t), tier(rules_b, b, t))
+        for t in reversed(TIER_ORDER)
+    ]
+    lines += [
+        line("routable leads", str(a.routable), str(b.routable)),
+        line("routable precision", _pct(a.precision).strip(), _pct(b.precision).strip()),
+        line("routable recall", _pct(a.recall).strip(), _pct(b.recall).strip()),
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _pct(value: float | None) -> str:

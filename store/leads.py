@@ -38,7 +38,7 @@ _EMPTY_LEAD: dict[str, Any] = {
 }
 
 
-def _insert(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+def insert_for(session: Session, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
     """Gets an INSERT that can take ON CONFLICT clauses, for this session's database."""
     # The Core table, not the ORM entity: the ORM's bulk-persistence layer costs more
     # than the insert itself for rows that need no ORM behaviour.
@@ -91,7 +91,7 @@ def insert_leads(
     ]
     leads = table(Lead)
     statement = (
-        _insert(session, Lead)
+        insert_for(session, Lead)
         .on_conflict_do_nothing(index_elements=["source_system", "external_id"])
         .returning(leads.c.id, leads.c.source_system, leads.c.external_id)
     )
@@ -134,7 +134,7 @@ def add_activities(
     values = [{**row, "created_at": now} for row in rows]
     # RETURNING, not rowcount: drivers disagree on rowcount for a many-row insert.
     statement = (
-        _insert(session, Activity)
+        insert_for(session, Activity)
         .on_conflict_do_nothing(index_elements=["lead_id", "external_id"])
         .returning(table(Activity).c.lead_id)
     )
