@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import SlaConfig, TeamConfig
 from bot.intake import Context, UnknownLead, ingest_activity, ingest_leads
-from bot.intake_models import LeadIn, StandaloneActivityIn, field_errors
+from bot.intake_models import LeadIn, OutcomeIn, StandaloneActivityIn, field_errors
+from bot.outcomes import record
 from scoring import ScoringRules
 from store.db import is_sqlite
 
@@ -189,6 +190,27 @@ def _routes(app: FastAPI) -> None:
         def work(session: Session, context: Context) -> dict[str, Any]:
             outcome = ingest_activity(session=session, activity_in=activity, context=context)
             return {**outcome.to_response(), "added": outcome.activities_added > 0}
+
+        return JSONResponse(await _in_transaction(request, state, work))
+
+    @app.post("/api/outcomes")
+    async def post_outcome(request: Request, outcome: OutcomeIn, state: Authorised) -> JSONResponse:
+        """Records what became of a lead (opportunity, closed-won, closed-lost); sending
+        the same outcome again changes nothing."""
+
+        def work(session: Session, context: Context) -> dict[str, Any]:
+            unknown = record(session=session, outcomes=[outcome], now=context.now)
+            if unknown:
+                raise UnknownLead(
+                    f"no lead {outcome.lead_external_id!r} from {outcome.source_system!r}: "
+                    "post the lead to /api/leads first"
+                )
+            return {
+                "source_system": outcome.source_system,
+                "lead_external_id": outcome.lead_external_id,
+                "stage": outcome.stage,
+                "recorded": True,
+            }
 
         return JSONResponse(await _in_transaction(request, state, work))
 

@@ -25,6 +25,7 @@ from bot.demo_script import run_scripted
 from bot.importcmd import ImportOptions, run_import
 from bot.intake import Context
 from bot.leadfiles import FileProblem, RowError, parse_instant
+from bot.outcomes import import_outcomes, print_import
 from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
 from bot.server import database_command, run_sandbox, run_worker, serve
@@ -178,6 +179,29 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=3210)
 
+    imo = commands.add_parser(
+        "import-outcomes", help="record opportunities and wins from a CSV or JSON Lines file"
+    )
+    imo.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help="columns: lead_external_id, stage (opportunity|closed_won|closed_lost), "
+        "amount, occurred_at[, source_system]",
+    )
+    imo.add_argument(
+        "--source-system",
+        default="csv",
+        metavar="NAME",
+        help="the leads' source system where the file has no source_system column (csv)",
+    )
+    imo.add_argument(
+        "--id-column",
+        default="lead_external_id",
+        metavar="NAME",
+        help="the column with the lead's id (default: lead_external_id)",
+    )
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply pending migrations ($DATABASE_URL)")
@@ -313,6 +337,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             slack_id=args.slack_id,
             away=args.state == "on",
         )
+    if args.command == "import-outcomes":
+        return _import_outcomes(args)
     if args.command in ("serve", "db", "import", "worker"):
         return _service_command(args)
     rules = load_config(args.config).scoring
@@ -375,6 +401,21 @@ def _calibrate(args: argparse.Namespace) -> int:
     for error in errors:
         print(error, file=sys.stderr)
     return code if code or not errors else 1
+
+
+def _import_outcomes(args: argparse.Namespace) -> int:
+    engine, _ = open_database(Settings().database_url)
+    try:
+        report = import_outcomes(
+            engine=engine,
+            path=args.file,
+            source_system=args.source_system,
+            id_column=args.id_column,
+            now=datetime.now(UTC),
+        )
+    finally:
+        engine.dispose()
+    return print_import(report, args.file)
 
 
 def _service_command(args: argparse.Namespace) -> int:

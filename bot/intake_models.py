@@ -150,7 +150,13 @@ class OutcomeIn(BaseModel):
     source_system: str = Field(min_length=1, max_length=100)
     lead_external_id: ExternalId
     stage: Literal["opportunity", "closed_won", "closed_lost"]
-    amount: Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    amount: Annotated[float, Field(ge=0)] | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _blank_amount(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
     occurred_at: datetime
 
     @field_validator("occurred_at")

@@ -73,7 +73,7 @@ def _open(path: Path) -> TextIO:
         raise FileProblem(f"{path}: cannot open: {exc.strerror or exc}") from None
 
 
-def _records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
+def records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
     """Yields (line, record) for each row, or (line, reason) for a row that is not one."""
     with _open(path) as handle:
         if _is_json_lines(path, handle):
@@ -159,7 +159,7 @@ def read_leads(
     if id_required and columns is not None and id_column not in columns:
         raise FileProblem(_no_column(path, id_column, columns, "--id-column"))
     seen: dict[str, int] = {}
-    for line, record in _records(path):
+    for line, record in records(path):
         if isinstance(record, str):
             yield RowError(path, line, record)
             continue
@@ -227,7 +227,7 @@ def read_activities(path: Path) -> Iterator[ActivityRow | RowError]:
         for key in ACTIVITY_KEYS:
             if key not in columns:
                 raise FileProblem(_no_column(path, key, columns, "a column of that name"))
-    for line, record in _records(path):
+    for line, record in records(path):
         if isinstance(record, str):
             yield RowError(path, line, record)
             continue

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.intake_models import OutcomeIn, field_errors
-from bot.leadfiles import RowError, read_leads
+from bot.leadfiles import RowError, records
 from bot.progress import Progress
 from store.leads import load_leads
 from store.outcomes import record_outcomes
@@ -55,22 +55,24 @@ def import_outcomes(
     report = OutcomeImport()
     batch: list[tuple[int, OutcomeIn]] = []
     with Progress("Importing outcomes") as progress:
-        for row in read_leads(path, id_column=id_column):
+        for line, record in records(path):
             progress.advance()
-            if isinstance(row, RowError):
-                report.errors.append(row)
+            if isinstance(record, str):
+                report.errors.append(RowError(path, line, record))
                 continue
-            values = {k: v for k, v in row.fields.items() if k != id_column}
+            values = {k: v for k, v in record.items() if k != id_column and v not in ("", None)}
             values.setdefault("source_system", source_system)
             try:
-                outcome = OutcomeIn.model_validate({**values, "lead_external_id": row.external_id})
+                outcome = OutcomeIn.model_validate(
+                    {**values, "lead_external_id": record.get(id_column)}
+                )
             except ValidationError as exc:
                 reasons = "; ".join(
                     f"{e['field']}: {e['message']}" for e in field_errors(exc.errors())
                 )
-                report.errors.append(RowError(path, row.line, reasons))
+                report.errors.append(RowError(path, line, reasons))
                 continue
-            batch.append((row.line, outcome))
+            batch.append((line, outcome))
             if len(batch) >= BATCH:
                 _flush(engine, batch, path, now, report)
         _flush(engine, batch, path, now, report)
