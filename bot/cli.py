@@ -26,6 +26,7 @@ from bot.importcmd import ImportOptions, run_import
 from bot.intake import Context
 from bot.leadfiles import FileProblem, RowError, parse_instant
 from bot.outcomes import import_outcomes, print_import
+from bot.revenue import run_revenue_report
 from bot.runtime import open_database, sync_team
 from bot.scorecmd import LeadInputs, run_backtest, run_score
 from bot.server import database_command, run_sandbox, run_worker, serve
@@ -202,6 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="the column with the lead's id (default: lead_external_id)",
     )
 
+    report = commands.add_parser("report", help="reports")
+    reports = report.add_subparsers(dest="report", required=True, metavar="REPORT")
+    revenue = reports.add_parser(
+        "revenue", help="score to revenue: per month of hand-off and tier, what they became"
+    )
+    _config_option(revenue)
+    revenue.add_argument("--months", type=int, default=6, metavar="N", help="how many months (6)")
+    revenue.add_argument("--format", choices=["text", "json"], default="text")
+    revenue.add_argument(
+        "--post",
+        action="store_true",
+        help="post it to [calibration] channel (else sla.escalation_channel)",
+    )
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply pending migrations ($DATABASE_URL)")
@@ -336,6 +351,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             config=load_config(args.config),
             slack_id=args.slack_id,
             away=args.state == "on",
+        )
+    if args.command == "report":
+        return run_revenue_report(
+            settings=Settings(),
+            config=load_config(args.config),
+            months=args.months,
+            fmt=args.format,
+            post=args.post,
+            now=datetime.now(UTC),
         )
     if args.command == "import-outcomes":
         return _import_outcomes(args)

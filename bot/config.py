@@ -281,6 +281,12 @@ class DigestConfig(_Section):
     channel: str | None = None
 
 
+class CalibrationConfig(_Section):
+    """Where the monthly score-to-revenue report goes (default: sla.escalation_channel)."""
+
+    channel: str | None = None
+
+
 class HandoffConfig(_Section):
     """The whole config file. Each command asks only for the sections it uses."""
 
@@ -288,6 +294,7 @@ class HandoffConfig(_Section):
     team: TeamConfig | None = None
     sla: SlaConfig | None = None
     digest: DigestConfig = DigestConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
     reject_reasons: list[RejectReason] = Field(default=DEFAULT_REJECT_REASONS, min_length=1)
 
     @model_validator(mode="after")
@@ -297,6 +304,12 @@ class HandoffConfig(_Section):
         if repeated:
             raise ValueError(f"reject reason codes must be unique; repeated: {', '.join(repeated)}")
         return self
+
+
+def report_channel(config: HandoffConfig) -> str | None:
+    """Gets where the monthly revenue report goes: [calibration] channel, else
+    sla.escalation_channel; None when neither is set (it is not for the reps' channel)."""
+    return config.calibration.channel or (config.sla.escalation_channel if config.sla else None)
 
 
 @dataclass(frozen=True)

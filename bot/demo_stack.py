@@ -19,7 +19,7 @@ import httpx
 import uvicorn
 
 from bot.api import AppState, create_api
-from bot.config import Config, load_config
+from bot.config import Config, load_config, report_channel
 from bot.delivery import Deliverer, DeliveryReport, Pacer
 from bot.runtime import open_database, sync_team
 from bot.samples import SampleLead, built_in_leads, olist_folder, olist_leads
@@ -137,6 +137,7 @@ class DemoStack:
             deliverer=self.deliverer,
             clock=self.clock.now,
             digest=settings.digest,
+            report_channel=report_channel(settings),
         )
         api = create_api(
             AppState(

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.api import AppState, create_api
-from bot.config import HandoffConfig
+from bot.config import HandoffConfig, report_channel
 from bot.delivery import Deliverer
 from bot.runtime import open_database, sync_team
 from bot.sandbox import SlackSandbox
@@ -180,6 +180,7 @@ def start_worker(engine: Engine, config: HandoffConfig, deliverer: Deliverer | N
         reasons=config.reject_reasons,
         deliverer=deliverer,
         digest=config.digest,
+        report_channel=report_channel(config),
     )
     worker.start()
     return worker

@@ -26,6 +26,7 @@ from sqlmodel import Session
 from bot.config import DigestConfig, RejectReason, SlaConfig, TeamConfig
 from bot.delivery import Deliverer
 from bot.digest import post_if_due
+from bot.revenue import post_monthly_if_due
 from bot.sweep import sweep
 from store.lease import Lease, make_lease
 
@@ -57,8 +58,10 @@ class Worker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lease_ttl: timedelta = LEASE_TTL,
         digest: DigestConfig | None = None,
+        report_channel: str | None = None,
     ) -> None:
         self.digest = digest
+        self.report_channel = report_channel
         self.engine, self.team, self.sla, self.reasons = engine, team, sla, reasons
         self.deliverer = deliverer
         self.clock = clock
@@ -145,9 +148,23 @@ class Worker:
                     reasons=self.reasons,
                     now=now,
                 )
+            month = None
+            if self.report_channel is not None:
+                month = post_monthly_if_due(
+                    session=session,
+                    team=self.team,
+                    reasons=self.reasons,
+                    channel=self.report_channel,
+                    now=now,
+                )
             session.commit()
-        if week:
-            log.info("digest of %s queued", week)
+        if week or month:
+            log.info(
+                "queued: %s",
+                ", ".join(
+                    f"{k} of {v}" for k, v in (("digest", week), ("revenue report", month)) if v
+                ),
+            )
             self.wake()
         self.sweeps += 1
         for item in sent:

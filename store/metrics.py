@@ -372,3 +372,75 @@ def _conversion(
         "opportunity_rate": _share(opp, total),
         "win_rate": _share(wins, total),
     }
+
+
+def revenue_by_tier(*, session: Session, period: Period) -> list[dict[str, Any]]:
+    """Gets, per tier, what the period's hand-offs became: leads handed off, accepted,
+    opportunities, closed-won and the amount won (each lead counted once)."""
+    handoffs, outcomes = table(Handoff), table(Outcome)
+    cohort = (
+        select(
+            handoffs.c.lead_id,
+            func.max(handoffs.c.tier).label("tier"),
+            func.max(case((handoffs.c.status == HandoffStatus.ACCEPTED, 1), else_=0)).label(
+                "accepted"
+            ),
+        )
+        .where(_in(period))
+        .group_by(handoffs.c.lead_id)
+        .subquery()
+    )
+    won = outcomes.c.stage == "closed_won"
+    results = (
+        select(
+            outcomes.c.lead_id,
+            func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
+            func.max(case((won, 1), else_=0)).label("won"),
+            func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
+        )
+        .where(outcomes.c.lead_id.in_(select(cohort.c.lead_id)))
+        .group_by(outcomes.c.lead_id)
+        .subquery()
+    )
+    query = (
+        select(
+            cohort.c.tier,
+            func.count(),
+            func.sum(cohort.c.accepted),
+            func.sum(func.coalesce(results.c.opp, 0)),
+            func.sum(func.coalesce(results.c.won, 0)),
+            func.sum(func.coalesce(results.c.amount, 0)),
+        )
+        .select_from(cohort.outerjoin(results, results.c.lead_id == cohort.c.lead_id))
+        .group_by(cohort.c.tier)
+        .order_by(cohort.c.tier)
+    )
+    rows = []
+    for tier, handed, accepted, opportunities, closed, amount in session.connection().execute(
+        query
+    ):
+        handed_off, won_amount = int(handed), round(float(amount or 0), 2)
+        rows.append(
+            {
+                "tier": str(tier),
+                "handed_off": handed_off,
+                "accepted": int(accepted or 0),
+                "opportunities": int(opportunities or 0),
+                "closed_won": int(closed or 0),
+                "won_amount": won_amount,
+                "won_per_handoff": round(won_amount / handed_off, 2) if handed_off else None,
+            }
+        )
+    return rows
+
+
+def rejected_factors(*, session: Session, period: Period) -> list[list[dict[str, Any]]]:
+    """Gets the score factors of the period's rejected hand-offs (to see which signals
+    sales keeps turning down)."""
+    handoffs, snapshots = table(Handoff), table(ScoreSnapshot)
+    query = (
+        select(snapshots.c.factors)
+        .select_from(handoffs.join(snapshots, snapshots.c.id == handoffs.c.snapshot_id))
+        .where(_in(period), handoffs.c.status == HandoffStatus.REJECTED)
+    )
+    return [list(factors or []) for (factors,) in session.connection().execute(query)]

@@ -1,0 +1,153 @@
+"""Score-to-revenue by cohort: per month of hand-off and tier, what the hand-offs became
+(accepted, opportunities, closed-won, the amount won), and the monthly report that puts it
+beside the month's reject reasons and the signals most common among rejected leads."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.config import Config, RejectReason, TeamConfig, report_channel
+from bot.delivery import MESSAGE
+from bot.digest import FORMATTERS
+from bot.runtime import open_database
+from bot.settings import Settings
+from bot.text import mrkdwn, terminal
+from store.metrics import Period, reject_reasons, rejected_factors, revenue_by_tier
+from store.outbox import claim_notification, enqueue
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def month_period(label: str, *, timezone: str) -> Period:
+    """Gets a month ("2026-11") as a period in the team's time zone."""
+    found = MONTH.match(label)
+    if not found or not 1 <= int(found.group(2)) <= 12:
+        raise ValueError(f"{label!r} is not a month: write e.g. 2026-11")
+    year, month = int(found.group(1)), int(found.group(2))
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(date(year, month, 1), time(0), tzinfo=zone)
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return Period(start, datetime.combine(following, time(0), tzinfo=zone))
+
+
+def last_months(count: int, *, now: datetime, timezone: str) -> list[str]:
+    """Gets the labels of the last `count` months, oldest first, the current one last."""
+    local = now.astimezone(ZoneInfo(timezone))
+    year, month = local.year, local.month
+    labels = []
+    for _ in range(count):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return labels[::-1]
+
+
+def revenue_report(
+    *, session: Session, team: TeamConfig, reasons: list[RejectReason], months: list[str]
+) -> dict[str, Any]:
+    """Gets per month and tier what the hand-offs became, and for the last month its top
+    reject reasons beside the signals most common among the leads rejected."""
+    rows = []
+    for label in months:
+        period = month_period(label, timezone=team.timezone)
+        rows += [{"month": label, **row} for row in revenue_by_tier(session=session, period=period)]
+    last = month_period(months[-1], timezone=team.timezone)
+    labels = {reason.code: reason.label for reason in reasons}
+    signals: Counter[str] = Counter()
+    for factors in rejected_factors(session=session, period=last):
+        signals.update(f["label"] for f in factors if f.get("points", 0) > 0)
+    return {
+        "months": months,
+        "cohorts": rows,
+        "month": months[-1],
+        "reject_reasons": [
+            {**row, "label": labels.get(row["code"], row["code"])}
+            for row in reject_reasons(session=session, period=last)
+        ],
+        "rejected_signals": [
+            {"label": label, "count": count} for label, count in signals.most_common(3)
+        ],
+    }
+
+
+def post_monthly_if_due(
+    *,
+    session: Session,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    channel: str,
+    now: datetime,
+    months: int = 6,
+) -> str | None:
+    """Queues the report of the month just ended, once (a month missed while no worker
+    ran is posted late, once); gets the month posted, if any. A month with no hand-offs
+    is not posted."""
+    local = now.astimezone(ZoneInfo(team.timezone))
+    ended = (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    labels = last_months(
+        months, now=local.replace(day=1) - timedelta(days=1), timezone=team.timezone
+    )
+    report = revenue_report(session=session, team=team, reasons=reasons, months=labels)
+    if not any(row["month"] == ended for row in report["cohorts"]):
+        return None
+    if not claim_notification(
+        session=session, key=f"revenue:{ended}", kind="revenue", handoff_id=None, level=0, now=now
+    ):
+        return None
+    text = mrkdwn("revenue.md.j2", r=report, **FORMATTERS)
+    enqueue(
+        session=session,
+        entries=[
+            {"kind": MESSAGE, "channel": channel, "handoff_id": None, "payload": {"text": text}}
+        ],
+        now=now,
+    )
+    return ended
+
+
+def run_revenue_report(
+    *, settings: Settings, config: Config, months: int, fmt: str, post: bool, now: datetime
+) -> int:
+    """Prints (or posts) the score-to-revenue report of the last `months` months."""
+    if months < 1:
+        print("handoff report revenue: --months must be 1 or more", file=sys.stderr)
+        return 2
+    team, channel = config.team, report_channel(config.settings)
+    if post and channel is None:
+        print(
+            f"handoff report revenue: {config.path}: set [calibration] channel or "
+            "sla.escalation_channel to post the report",
+            file=sys.stderr,
+        )
+        return 2
+    engine, _ = open_database(settings.database_url)
+    try:
+        with Session(engine) as session:
+            report = revenue_report(
+                session=session,
+                team=team,
+                reasons=config.settings.reject_reasons,
+                months=last_months(months, now=now, timezone=team.timezone),
+            )
+            if post:
+                assert channel is not None
+                text = mrkdwn("revenue.md.j2", r=report, **FORMATTERS)
+                entry = {"kind": MESSAGE, "channel": channel, "handoff_id": None}
+                enqueue(session=session, entries=[{**entry, "payload": {"text": text}}], now=now)
+                session.commit()
+    finally:
+        engine.dispose()
+    if post:
+        print(f"Revenue report queued for {channel}; the worker sends it.")
+    elif fmt == "json":
+        print(json.dumps(report, indent=2))
+    else:
+        print(terminal("revenue.txt.j2", r=report, **FORMATTERS))
+    return 0
