@@ -368,7 +368,30 @@ def load_config(explicit: str | os.PathLike[str] | None = None) -> Config:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{path}: cannot read: {exc}"]) from None
-    return Config(path=path, settings=parse_config(text, path))
+    settings = parse_config(text, path)
+    if settings.scoring is not None and settings.scoring.shadow:
+        settings.scoring.with_shadow(_shadow_rules(path, settings.scoring.shadow))
+    return Config(path=path, settings=settings)
+
+
+def _shadow_rules(path: Path, shadow: str) -> ScoringRules:
+    """Reads the [scoring] of the file `scoring.shadow` names (relative to the config)."""
+    found = (path.parent / shadow).resolve()
+    where = (
+        f"{path}:{line_of(index_lines(path.read_text(encoding='utf-8')), ('scoring', 'shadow'))}"
+    )
+    try:
+        text = found.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            [f"{where}: scoring.shadow: cannot read {found}: {exc.strerror or exc}"]
+        ) from None
+    shadow_settings = parse_config(text, found)
+    if shadow_settings.scoring is None:
+        raise ConfigError([f"{where}: scoring.shadow: {found} has no [scoring] section"])
+    if shadow_settings.scoring.shadow:
+        raise ConfigError([f"{found}: scoring.shadow: a shadow rule set cannot have a shadow"])
+    return shadow_settings.scoring
 
 
 def parse_config(text: str, path: Path) -> HandoffConfig:

@@ -21,7 +21,7 @@ from bot.handing import NewHandoff, hand_to_reps
 from bot.intake_models import LeadIn, StandaloneActivityIn
 from scoring import Activity as ScoredActivity
 from scoring import Score, ScoringRules, compiled
-from store.handoffs import OpenHandoff, add_snapshots, open_handoffs
+from store.handoffs import OpenHandoff, add_shadow_scores, add_snapshots, open_handoffs
 from store.leads import (
     LeadKey,
     activities_by_lead,
@@ -204,6 +204,9 @@ def _score_and_route(session: Session, states: list[_Lead], context: Context) ->
             _snapshot_row(s.id, score, context.now) for s, score in zip(states, scores, strict=True)
         ],
     )
+    shadow = context.rules.shadow_rules
+    if shadow is not None:  # scored beside the live rules, never routed
+        _shadow_scores(session, states, snapshot_ids, shadow, context.now)
     existing = open_handoffs(session=session, lead_ids=[s.id for s in states if not s.created])
     to_hand_off = [
         i
@@ -222,6 +225,32 @@ def _score_and_route(session: Session, states: list[_Lead], context: Context) ->
         Intake(s.id, s.external_id, s.created, s.added, score, handoffs.get(s.id), s.id in created)
         for s, score in zip(states, scores, strict=True)
     ]
+
+
+def _shadow_scores(
+    session: Session,
+    states: list[_Lead],
+    snapshot_ids: list[int],
+    shadow: ScoringRules,
+    now: datetime,
+) -> None:
+    engine = compiled(shadow)
+    rows = []
+    for state, snapshot_id in zip(states, snapshot_ids, strict=True):
+        acts = [ScoredActivity(k, w) for k, w in state.activities]
+        score = engine.score(state.fields, acts, now)
+        rows.append(
+            {
+                "lead_id": state.id,
+                "snapshot_id": snapshot_id,
+                "total": score.total,
+                "tier": score.tier.value,
+                "routable": score.routable,
+                "rules_version": score.rules_version,
+                "computed_at": now,
+            }
+        )
+    add_shadow_scores(session=session, rows=rows)
 
 
 def _snapshot_row(lead_id: int, score: Score, now: datetime) -> dict[str, Any]:

@@ -20,7 +20,14 @@ from bot.digest import FORMATTERS
 from bot.runtime import open_database
 from bot.settings import Settings
 from bot.text import mrkdwn, terminal
-from store.metrics import Period, reject_reasons, rejected_factors, revenue_by_tier
+from scoring import auc
+from store.metrics import (
+    Period,
+    reject_reasons,
+    rejected_factors,
+    revenue_by_tier,
+    shadow_pairs,
+)
 from store.outbox import claim_notification, enqueue
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -74,6 +81,39 @@ def revenue_report(
         "rejected_signals": [
             {"label": label, "count": count} for label, count in signals.most_common(3)
         ],
+        "shadow": shadow_comparison(shadow_pairs(session=session, period=last)),
+    }
+
+
+def shadow_comparison(pairs: list[tuple[Any, ...]]) -> dict[str, Any] | None:
+    """Compares the live and shadow rule sets on the leads both scored: how often they
+    disagree on the tier, and which ranks the leads that closed better (ROC AUC) and
+    routes a larger share of winners (win rate among leads each would route)."""
+    if not pairs:
+        return None
+    won = [bool(p[6]) for p in pairs]
+
+    def side(total: int, routable: int) -> dict[str, Any]:
+        routed = [w for p, w in zip(pairs, won, strict=True) if p[routable]]
+        return {
+            "auc": None
+            if (found := auc([float(p[total]) for p in pairs], won)) is None
+            else round(found, 3),
+            "routable": len(routed),
+            "win_rate_routable": round(sum(routed) / len(routed), 4) if routed else None,
+        }
+
+    live, shadow = side(0, 2), side(3, 5)
+    better = None
+    if live["auc"] is not None and shadow["auc"] is not None:
+        better = "shadow" if shadow["auc"] > live["auc"] else "live"
+    return {
+        "scored": len(pairs),
+        "tier_disagreements": sum(1 for p in pairs if p[1] != p[4]),
+        "won": sum(won),
+        "live": live,
+        "shadow": shadow,
+        "better": better,
     }
 
 

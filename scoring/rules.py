@@ -212,8 +212,23 @@ class ScoringRules(_Strict):
     fit: list[FieldRule] = []
     intent: list[IntentRule] = []
     disqualify: list[DisqualifyRule] = []
+    # A candidate rule set (a config file's path) that scores every new lead beside these
+    # rules without routing anything: its tiers are compared with the live ones.
+    shadow: Annotated[str | None, Field(min_length=1)] = None
     # The engine's compiled matchers, built on first use (see scoring.engine.compiled).
     _compiled: Any = PrivateAttr(default=None)
+    # The shadow file's rules, once the config loader has read them.
+    _shadow_rules: ScoringRules | None = PrivateAttr(default=None)
+
+    @property
+    def shadow_rules(self) -> ScoringRules | None:
+        """Gets the shadow rules, when `shadow` names a file and it was loaded."""
+        return self._shadow_rules
+
+    def with_shadow(self, rules: ScoringRules) -> ScoringRules:
+        """Gets these rules with the shadow file's rules attached (as the loader read them)."""
+        self._shadow_rules = rules
+        return self
 
     def cached(self, build: Callable[[ScoringRules], T]) -> T:
         """Gets what `build` makes of these rules, building it on first use only."""

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlmodel import Session
 
-from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, table
+from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, ShadowScore, table
 
 OPEN_STATUSES = (HandoffStatus.PENDING, HandoffStatus.ACCEPTED)
 
@@ -32,6 +32,12 @@ def add_snapshots(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     snapshots = table(ScoreSnapshot)  # Core, not the ORM's bulk layer: faster
     statement = insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True)
     return [row.id for row in session.connection().execute(statement, list(rows))]
+
+
+def add_shadow_scores(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Records leads' scores under the shadow rules."""
+    if rows:
+        session.connection().execute(insert(table(ShadowScore)), list(rows))
 
 
 def open_handoffs(*, session: Session, lead_ids: Iterable[int]) -> dict[int, OpenHandoff]:

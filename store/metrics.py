@@ -26,6 +26,7 @@ from store.models import (
     Outcome,
     Rep,
     ScoreSnapshot,
+    ShadowScore,
     table,
 )
 
@@ -444,3 +445,28 @@ def rejected_factors(*, session: Session, period: Period) -> list[list[dict[str,
         .where(_in(period), handoffs.c.status == HandoffStatus.REJECTED)
     )
     return [list(factors or []) for (factors,) in session.connection().execute(query)]
+
+
+def shadow_pairs(*, session: Session, period: Period) -> list[tuple[Any, ...]]:
+    """Gets, for leads scored in the period by both rule sets: live total, tier and
+    routable; shadow total, tier and routable; whether the lead closed (won)."""
+    shadows, snapshots, outcomes = table(ShadowScore), table(ScoreSnapshot), table(Outcome)
+    won = (
+        select(outcomes.c.id)
+        .where(outcomes.c.lead_id == shadows.c.lead_id, outcomes.c.stage == "closed_won")
+        .exists()
+    )
+    query = (
+        select(
+            snapshots.c.total,
+            snapshots.c.tier,
+            snapshots.c.routable,
+            shadows.c.total,
+            shadows.c.tier,
+            shadows.c.routable,
+            won,
+        )
+        .select_from(shadows.join(snapshots, snapshots.c.id == shadows.c.snapshot_id))
+        .where(shadows.c.computed_at >= period.start, shadows.c.computed_at < period.end)
+    )
+    return [tuple(row) for row in session.connection().execute(query)]

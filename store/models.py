@@ -109,6 +109,22 @@ class ScoreSnapshot(SQLModel, table=True):
     computed_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class ShadowScore(SQLModel, table=True):
+    """A lead's score under the shadow rules, taken with its live snapshot: never routed,
+    only compared."""
+
+    __tablename__ = "shadow_score"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    snapshot_id: int = Field(foreign_key="score_snapshot.id", index=True)
+    total: float
+    tier: str = Field(max_length=20)
+    routable: bool
+    rules_version: str = Field(max_length=100)
+    computed_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
 class Rep(SQLModel, table=True):
     """A sales rep, synced from the config's [[team.reps]]."""
 
@@ -241,6 +257,7 @@ __all__ = [
     "Outcome",
     "Rep",
     "ScoreSnapshot",
+    "ShadowScore",
     "WorkerLease",
     "table",
     "utcnow",

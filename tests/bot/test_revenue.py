@@ -131,7 +131,14 @@ def test_report_revenue_command(
     monkeypatch.chdir(tmp_path)
     assert main(["report", "revenue", "--months", "3", "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"months", "cohorts", "month", "reject_reasons", "rejected_signals"}
+    assert set(report) == {
+        "months",
+        "cohorts",
+        "month",
+        "reject_reasons",
+        "rejected_signals",
+        "shadow",
+    }
     assert len(report["months"]) == 3
     assert main(["report", "revenue"]) == 0
     assert capsys.readouterr().out.startswith("Score to revenue by month of hand-off and tier")
