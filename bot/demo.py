@@ -8,6 +8,7 @@ every machine and every day).
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import webbrowser
@@ -57,6 +58,15 @@ Behind it: the real HTTP app at {app} (POST /api/leads with "Authorization: Bear
 {token}" to add your own leads), a temporary SQLite database, and the worker.
 A new lead arrives every {every:.0f} s ({count} in all). Ctrl-C stops everything.
 """
+
+
+def can_open_browser() -> bool:
+    """Tells whether a browser could open here (not over SSH, not in CI)."""
+    if os.environ.get("CI"):
+        return False
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
 
 
 def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:

@@ -19,11 +19,11 @@ from store.metrics import (
     cohort,
     escalations,
     leads_in,
-    outcome_conversion,
     reject_reasons,
     response_minutes,
 )
 from store.outbox import claim_notification, enqueue
+from store.outcome_metrics import outcome_conversion
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 

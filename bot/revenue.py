@@ -21,14 +21,9 @@ from bot.runtime import open_database
 from bot.settings import Settings
 from bot.text import mrkdwn, terminal
 from scoring import auc
-from store.metrics import (
-    Period,
-    reject_reasons,
-    rejected_factors,
-    revenue_by_tier,
-    shadow_pairs,
-)
+from store.metrics import Period, reject_reasons
 from store.outbox import claim_notification, enqueue
+from store.outcome_metrics import rejected_factors, revenue_by_tier, shadow_pairs
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -28,23 +28,21 @@ Pure: data in, data out; no I/O and no clock reads (`now` is passed in).
 from __future__ import annotations
 
 import bisect
-import itertools
 import math
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from scoring.backtest import auc
+from scoring.candidates import candidate_rules
 from scoring.engine import Activity, compiled
-from scoring.matchers import as_number, compile_matcher, is_missing, normal
+from scoring.matchers import compile_matcher
 from scoring.rules import DisqualifyRule, FieldRule, IntentRule, ScoringRules, Tier
 
 POINTS_PER_DOUBLING = 10.0
 MAX_POINTS = 40.0
 MIN_CANDIDATE_POINTS = 3.0
-MAX_CATEGORIES = 40
 Z95 = 1.959963984540054
 DAY = 86400.0
 
@@ -394,84 +392,6 @@ def _effect(stats: RuleStats, n: int) -> float:
         return 0.0
     share = stats.support / n
     return abs(stats.suggested_points - stats.current_points) * math.sqrt(share * (1 - share))
-
-
-def candidate_rules(
-    rules: ScoringRules, leads: Sequence[KnownLead], *, exclude: frozenset[str] = frozenset()
-) -> list[tuple[str, FieldRule | IntentRule]]:
-    """Finds rules the data suggests that the rules do not have yet: common values of
-    categorical fields, quartiles of numeric fields, empty fields, activity kinds."""
-    covered = _covered(rules)
-    found: list[tuple[str, FieldRule | IntentRule]] = []
-    names = sorted({name for lead in leads for name in lead.fields} - exclude)
-    for name in names:
-        values = [lead.fields.get(name) for lead in leads]
-        present = [v for v in values if not is_missing(v)]
-        if not present or _is_identifier(present):
-            continue
-        numbers = [n for v in present if (n := as_number(v)) is not None]
-        if len(numbers) >= 0.9 * len(present) and len(set(numbers)) > 6:
-            found += [("fit", rule) for rule in _quartile_rules(name, numbers)]
-        else:
-            found += [("fit", rule) for rule in _category_rules(name, present, covered)]
-        if len(present) < len(values) and (name, "present") not in covered:
-            found.append(
-                ("fit", FieldRule(label=f"{name} not given", field=name, present=False, points=0))
-            )
-    kinds = Counter(a.kind for lead in leads for a in lead.activities)
-    for kind in sorted(kinds):
-        if ("activity", kind) not in covered:
-            found.append(("intent", IntentRule(label=f"Did: {kind}", activity=[kind], points=0)))
-    return found
-
-
-def _is_identifier(present: list[Any]) -> bool:
-    """Tells whether a field is an id (a different value for every lead): no rule to find."""
-    return len(present) > 50 and len({normal(v) for v in present}) == len(present)
-
-
-def _covered(rules: ScoringRules) -> set[tuple[str, str]]:
-    """Gets (field, value) pairs and (activity, kind) pairs the rules already test."""
-    covered: set[tuple[str, str]] = set()
-    for rule in (*rules.fit, *rules.intent, *rules.disqualify):
-        if isinstance(rule, IntentRule) and rule.activity:
-            covered.update(("activity", kind) for kind in rule.activity)
-            continue
-        name, value = rule.matcher_name(), rule.matcher_value()
-        if rule.field is None:
-            continue
-        if name == "equals":
-            covered.add((rule.field, normal(value)))
-        elif name in ("in", "not_in"):
-            covered.update((rule.field, normal(v)) for v in value)
-        elif name == "present":
-            covered.add((rule.field, "present"))
-    return covered
-
-
-def _category_rules(
-    name: str, present: list[Any], covered: set[tuple[str, str]]
-) -> list[FieldRule]:
-    counts = Counter(str(v).strip() for v in present)
-    if len(counts) > MAX_CATEGORIES:
-        counts = Counter(dict(counts.most_common(MAX_CATEGORIES)))
-    return [
-        FieldRule(label=f"{name} is {value}", field=name, equals=value, points=0)
-        for value, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        if (name, normal(value)) not in covered
-    ]
-
-
-def _quartile_rules(name: str, numbers: list[float]) -> list[FieldRule]:
-    ordered = sorted(numbers)
-    cuts = [ordered[int(q * (len(ordered) - 1))] for q in (0.0, 0.25, 0.5, 0.75, 1.0)]
-    rules = []
-    for low, high in itertools.pairwise(cuts):
-        if high <= low:
-            continue
-        label = f"{name} {low:g} to {high:g}"
-        rules.append(FieldRule(label=label, field=name, between=(low, high), points=0))
-    return rules
 
 
 def apply_changes(rules: ScoringRules, changes: Sequence[RuleStats]) -> ScoringRules:
