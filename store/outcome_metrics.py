@@ -24,6 +24,18 @@ SCORE_BANDS = ((20, "<20"), (40, "20-39"), (60, "40-59"), (80, "60-79"))
 TOP_BAND = "80+"
 
 
+def _per_lead_results() -> tuple[ColumnElement[Any], ...]:
+    """Gets, aggregated per lead over its outcomes: reached an opportunity (0/1), won
+    (0/1), and the amount won."""
+    outcomes = table(Outcome)
+    won = outcomes.c.stage == "closed_won"
+    return (
+        func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
+        func.max(case((won, 1), else_=0)).label("won"),
+        func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
+    )
+
+
 def _band(total: ColumnElement[Any]) -> ColumnElement[Any]:
     return case(*[(total < high, label) for high, label in SCORE_BANDS], else_=TOP_BAND)
 
@@ -50,14 +62,11 @@ def outcome_conversion(*, session: Session, period: Period) -> dict[str, Any] | 
         .group_by(handoffs.c.lead_id)
         .subquery()
     )
-    won = outcomes.c.stage == "closed_won"
     per_lead = (
         select(
             converted.c.total,
             func.coalesce(leads.c.source, "unknown").label("source"),
-            func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
-            func.max(case((won, 1), else_=0)).label("won"),
-            func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
+            *_per_lead_results(),
         )
         .select_from(
             converted.join(leads, leads.c.id == converted.c.lead_id).join(
@@ -146,13 +155,10 @@ def revenue_by_tier(*, session: Session, period: Period) -> list[dict[str, Any]]
         .group_by(handoffs.c.lead_id)
         .subquery()
     )
-    won = outcomes.c.stage == "closed_won"
     results = (
         select(
             outcomes.c.lead_id,
-            func.max(case((outcomes.c.stage.in_(OPPORTUNITY_STAGES), 1), else_=0)).label("opp"),
-            func.max(case((won, 1), else_=0)).label("won"),
-            func.sum(case((won, func.coalesce(outcomes.c.amount, 0)), else_=0)).label("amount"),
+            *_per_lead_results(),
         )
         .where(outcomes.c.lead_id.in_(select(cohort.c.lead_id)))
         .group_by(outcomes.c.lead_id)

@@ -109,39 +109,15 @@ def test_backtest_compares_two_rule_sets(
         ]
     )
     capsys.readouterr()
-    code = main(
-        [
-            "backtest",
-            "--config",
-            str(config),
-            "--compare",
-            str(out),
-            "--leads",
-            str(history),
-            "--outcome-column",
-            "won",
-        ]
-    )
+    backtest = ["backtest", "--config", str(config), "--compare", str(out), "--leads"]
+    backtest += [str(history), "--outcome-column", "won"]
+    code = main(backtest)
     assert code == 0
     table = capsys.readouterr().out
     assert "ROC AUC" in table
     assert "test-rules-cal-" in table
     assert "routable precision" in table
-    main(
-        [
-            "backtest",
-            "--config",
-            str(config),
-            "--compare",
-            str(out),
-            "--leads",
-            str(history),
-            "--outcome-column",
-            "won",
-            "--format",
-            "json",
-        ]
-    )
+    main([*backtest, "--format", "json"])
     both = json.loads(capsys.readouterr().out)
     assert both["current"]["version"] == "test-rules"
     assert both["compare"]["auc"] >= both["current"]["auc"]
