@@ -71,7 +71,16 @@ def can_open_browser() -> bool:
 
 def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
     """Runs the clickable demo until interrupted."""
-    stack = DemoStack(sandbox_port=port).start()
+    try:
+        stack = DemoStack(sandbox_port=port).start()
+    except OSError as exc:
+        print(
+            f"handoff demo: cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}): "
+            "another program (or another demo) has it. Run `handoff demo --port 0` to take "
+            "any free port, or choose one with --port N.",
+            file=sys.stderr,
+        )
+        return 2
     stop = threading.Event()
     feeder = threading.Thread(target=_feed, args=(stack, leads, every, stop), daemon=True)
     print(
