@@ -142,8 +142,11 @@ class Scenario:
     def run(self, leads: int) -> None:
         self.intake(leads)
         # The lead due first is the one left to breach, so no other deadline passes first.
-        assigned = [(h.due_at, hid) for hid, (rep, h) in owners(self.stack).items() if rep]
-        assert len(assigned) >= 5, "the demo needs five leads with a rep"
+        assigned = [
+            (h.due_at, hid) for hid, (rep, h) in owners(self.stack).items() if rep and h.due_at
+        ]
+        if len(assigned) < 5:
+            raise RuntimeError(f"the demo needs five leads with a rep, got {len(assigned)}")
         late = min(assigned)[1]
         first, second, third, fourth = [hid for _, hid in sorted(assigned) if hid != late][:4]
         self.accept(first)
@@ -161,11 +164,12 @@ class Scenario:
             body, score = lead.body, answer["score"]
             who = f"{body['first_name']} {body['last_name']} ({body['source']})"
             handoff = answer.get("handoff")
-            where = (
-                f"handed to @{self.log.names.get(handoff['rep'], handoff['rep'])}"
-                if handoff and handoff.get("rep")
-                else "stays with marketing (nurture)"
-            )
+            if handoff is None:
+                where = "stays with marketing"
+            elif handoff.get("rep"):
+                where = f"handed to @{self.log.names.get(handoff['rep'], handoff['rep'])}"
+            else:
+                where = "handed off, unassigned (no rep available)"
             self.log.say(f"{who}: score {score['total']:.0f}, {score['tier']}, {where}")
         posted = wait(self.stack, lambda: cards(self.stack), "the cards")
         self.log.say(f"{len(posted)} card(s) posted to #sales-leads, each with Accept and Reject")
