@@ -16,13 +16,14 @@ from bot.delivery import DIGEST, DIGEST_CHART
 from bot.text import duration, mrkdwn
 from store.metrics import (
     Period,
+    anything_in,
     cohort,
     escalations,
     leads_in,
     reject_reasons,
     response_minutes,
 )
-from store.outbox import claim_notification, enqueue
+from store.outbox import already_sent, claim_notification, enqueue
 from store.outcome_metrics import outcome_conversion
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -170,12 +171,14 @@ def post_if_due(
     scheduled = last_scheduled(digest, timezone=team.timezone, now=now)
     if scheduled is None:
         return None
-    week, _ = week_period(None, team=team, now=scheduled - timedelta(days=7))
-    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
-    if not numbers["leads_in"] and not numbers["handed_off"]:
+    week, period = week_period(None, team=team, now=scheduled - timedelta(days=7))
+    key = f"digest:{week}"
+    # Checked every minute by the worker: the cheap looks first, the numbers only when due.
+    if already_sent(session=session, key=key) or not anything_in(session=session, period=period):
         return None
+    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
     if not claim_notification(
-        session=session, key=f"digest:{week}", kind="digest", handoff_id=None, level=0, now=now
+        session=session, key=key, kind="digest", handoff_id=None, level=0, now=now
     ):
         return None
     queue_digest(session=session, team=team, digest=digest, numbers=numbers, now=now)

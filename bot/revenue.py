@@ -21,8 +21,8 @@ from bot.runtime import open_database
 from bot.settings import Settings
 from bot.text import mrkdwn, terminal
 from scoring import auc
-from store.metrics import Period, reject_reasons
-from store.outbox import claim_notification, enqueue
+from store.metrics import Period, has_handoffs, reject_reasons
+from store.outbox import already_sent, claim_notification, enqueue
 from store.outcome_metrics import rejected_factors, revenue_by_tier, shadow_pairs
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -126,14 +126,17 @@ def post_monthly_if_due(
     is not posted."""
     local = now.astimezone(ZoneInfo(team.timezone))
     ended = (local.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    key = f"revenue:{ended}"
+    # Checked every minute by the worker: the cheap looks first, the report only when due.
+    period = month_period(ended, timezone=team.timezone)
+    if already_sent(session=session, key=key) or not has_handoffs(session=session, period=period):
+        return None
     labels = last_months(
         months, now=local.replace(day=1) - timedelta(days=1), timezone=team.timezone
     )
     report = revenue_report(session=session, team=team, reasons=reasons, months=labels)
-    if not any(row["month"] == ended for row in report["cohorts"]):
-        return None
     if not claim_notification(
-        session=session, key=f"revenue:{ended}", kind="revenue", handoff_id=None, level=0, now=now
+        session=session, key=key, kind="revenue", handoff_id=None, level=0, now=now
     ):
         return None
     text = mrkdwn("revenue.md.j2", r=report, **FORMATTERS)

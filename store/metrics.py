@@ -69,6 +69,22 @@ def _breached(as_of: datetime) -> ColumnElement[bool]:
     )
 
 
+def has_handoffs(*, session: Session, period: Period) -> bool:
+    """Tells whether any hand-off was made in the period."""
+    query = select(table(Handoff).c.id).where(in_period(period)).limit(1)
+    return session.connection().execute(query).first() is not None
+
+
+def anything_in(*, session: Session, period: Period) -> bool:
+    """Tells whether any lead came in or any hand-off was made in the period."""
+    leads = table(Lead)
+    query = select(leads.c.id).where(
+        leads.c.created_at >= period.start, leads.c.created_at < period.end
+    )
+    in_leads = session.connection().execute(query.limit(1)).first() is not None
+    return in_leads or has_handoffs(session=session, period=period)
+
+
 def leads_in(*, session: Session, period: Period) -> dict[str, int]:
     """Gets how many leads came in, by source ("unknown" when none was given)."""
     leads = table(Lead)

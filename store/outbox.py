@@ -121,6 +121,14 @@ def claim_notification(
     return session.connection().execute(statement).first() is not None
 
 
+def already_sent(*, session: Session, key: str) -> bool:
+    """Tells whether a notification with this key was recorded (a cheap look before doing
+    the work of one; `claim_notification` stays the guard against sending twice)."""
+    notifications = table(Notification)
+    query = select(notifications.c.id).where(notifications.c.key == key).limit(1)
+    return session.connection().execute(query).first() is not None
+
+
 def message_payload(*, session: Session, entry_id: int) -> dict[str, Any]:
     """Gets the payload of a message entry (its text, and what else to show)."""
     outbox = table(Outbox)
