@@ -13,13 +13,7 @@ from sqlalchemy.engine import make_url
 
 from store.db import make_engine
 from store.migrate import upgrade
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def shared_data_dir() -> Path:
-    """Gets ../shared/data (or $HANDOFF_SHARED_DATA)."""
-    return Path(os.environ.get("HANDOFF_SHARED_DATA", REPO.parent / "shared" / "data"))
+from tests.helpers import shared_data_dir
 
 
 @pytest.fixture

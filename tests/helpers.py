@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -16,13 +17,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine
+from starlette.testclient import TestClient
 
 from bot.config import TeamConfig
-from bot.intake import Context
+from bot.handoffs.intake import Context
+from bot.handoffs.team import sync_team
+from bot.runtime.api import AppState, create_api
 from bot.slack.simulator import click_payload, command_form
 from scoring import ScoringRules
 
+REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+TOKEN = "s3cret-token"
 
 RULES_TOML = """\
 [scoring]
@@ -234,3 +241,23 @@ def home_click(action: str, handoff_id: int, user: str) -> dict[str, Any]:
     view = {"id": f"V0HOME{user}", "type": "home", "blocks": [], "state": {"values": {}}}
     button = {"action_id": action, "block_id": f"home_lead:{handoff_id}", "value": str(handoff_id)}
     return click_payload(user=user, action=button, trigger_id=f"1.{user}.1", view=view)
+
+
+def shared_data_dir() -> Path:
+    """Gets ../shared/data (or $HANDOFF_SHARED_DATA)."""
+    return Path(os.environ.get("HANDOFF_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
+def make_client(engine: Engine) -> TestClient:
+    """An intake API client on `engine`, with the test team synced."""
+    sync_team(engine=engine, team=team())
+    state = AppState(engine=engine, rules=rules(), team=team(), api_token=TOKEN, clock=lambda: NOW)
+    return TestClient(create_api(state))
+
+
+def post_lead(client: TestClient, body: dict[str, Any], **kwargs: Any) -> Any:
+    """Posts a lead with the test token."""
+    return client.post("/api/leads", json=body, headers=AUTH, **kwargs)

@@ -18,8 +18,9 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 
-from bot.slack import commands, home, listeners
 from bot.slack.deps import Deps
+from bot.slack.listeners import commands, home
+from bot.slack.listeners import decisions as listeners
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
-from bot.cards import Card
-from bot.chat import DeliveryError, Posted
-from bot.slack.blocks import (
+from bot.handoffs.cards import Card
+from bot.messaging.port import DeliveryError, Posted
+from bot.slack.blocks.cards import (
     FALLBACK_MAX,
     card_blocks,
     card_text,
@@ -18,7 +18,7 @@ from bot.slack.blocks import (
     escalation_blocks,
     to_dicts,
 )
-from bot.slack.digest_blocks import digest_blocks
+from bot.slack.blocks.digest import digest_blocks
 from bot.slack.ids import METADATA_EVENT
 
 DEFAULT_API_URL = "https://slack.com/api/"

@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS
-from bot.digest import metrics, weekly_numbers
-from bot.runtime import sync_team
+from bot.handoffs.team import sync_team
+from bot.reports.digest import metrics, weekly_numbers
 from store.db import make_engine
 from store.metrics import Period
 from store.migrate import upgrade

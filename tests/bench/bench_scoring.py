@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.scorecmd import LeadInputs, run_score
+from bot.cli.scoring import LeadInputs, run_score
 from scoring import Activity, ScoringRules, compiled
 from tests.bench.common import Result
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.sandbox import SlackSandbox
+from bot.sandbox.slack_api import SlackSandbox
 from tests.bench.common import Result
 from tests.helpers import (
     RULES_TOML,

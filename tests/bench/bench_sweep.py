@@ -17,8 +17,8 @@ from sqlalchemy import Engine, insert, update
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
-from bot.runtime import sync_team
-from bot.sweep import sweep
+from bot.handoffs.sweep import sweep
+from bot.handoffs.team import sync_team
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Handoff, Lead, ScoreSnapshot, table

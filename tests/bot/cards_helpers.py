@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.cards import Card
+from bot.handoffs.cards import Card
 from scoring import Tier
 
 

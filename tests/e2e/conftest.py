@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.demo_script import cards
-from bot.demo_stack import DemoStack, sample_leads
+from bot.sandbox.script import cards
+from bot.sandbox.stack import DemoStack, sample_leads
 from tests.helpers import wait_for
 
 

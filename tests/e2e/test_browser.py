@@ -18,8 +18,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from bot.demo_script import card_state, owners
-from bot.demo_stack import DemoStack
+from bot.sandbox.script import card_state, owners
+from bot.sandbox.stack import DemoStack
 from tests.helpers import wait_for
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")

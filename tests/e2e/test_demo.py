@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from bot.demo_script import buttons, card_state, cards
-from bot.demo_stack import DemoStack
+from bot.sandbox.script import buttons, card_state, cards
+from bot.sandbox.stack import DemoStack
 from tests.helpers import wait_for
 
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlmodel import Session
 
-from bot.sandbox import SlackSandbox
+from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.simulator import home_opened_event
 from store.db import make_engine

@@ -18,7 +18,7 @@ from sqlmodel import Session, SQLModel
 from store.db import make_engine
 from store.migrate import current_revision, head_revision, upgrade
 from store.models import Handoff, Lead, ScoreSnapshot
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_migrations_build_exactly_the_models(engine: Engine) -> None:
@@ -133,9 +133,9 @@ WRITER = """
 import sys
 from datetime import UTC, datetime
 from sqlmodel import Session
-from bot.intake import ingest_leads
-from bot.intake_models import LeadIn
-from bot.runtime import sync_team
+from bot.handoffs.intake import ingest_leads
+from bot.handoffs.inputs import LeadIn
+from bot.handoffs.team import sync_team
 from store.db import make_engine
 from tests.helpers import context
 

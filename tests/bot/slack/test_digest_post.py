@@ -12,15 +12,15 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
-from bot.delivery import Deliverer, Pacer
-from bot.digest import post_if_due
-from bot.sandbox import SlackSandbox
-from bot.slack.blocks import to_dicts
-from bot.slack.digest_blocks import digest_blocks
+from bot.messaging.sender import Deliverer, Pacer
+from bot.reports.digest import post_if_due
+from bot.sandbox.slack_api import SlackSandbox
+from bot.slack.blocks.cards import to_dicts
+from bot.slack.blocks.digest import digest_blocks
 from bot.slack.surface import SlackSurface, web_client
 from store.models import Outbox
-from tests.bot.test_digest import build
 from tests.helpers import context
+from tests.scenarios import build
 
 DIGEST_CHANNEL = "C0456DIGEST"
 TUESDAY = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
@@ -200,7 +200,7 @@ def test_a_failed_upload_is_retried_without_posting_the_digest_twice(
 def test_without_the_charts_extra_the_digest_is_text_alone(
     engine: Engine, sandbox: SlackSandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("bot.digest.charts_available", lambda: False)
+    monkeypatch.setattr("bot.reports.digest.charts_available", lambda: False)
     build(engine)
     queue(engine)
     deliver(engine, sandbox)

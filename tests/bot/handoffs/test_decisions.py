@@ -1,0 +1,154 @@
+"""Decisions on a hand-off: who may, and exactly one winner when clicks race."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from bot.config import DEFAULT_REJECT_REASONS
+from bot.handoffs.decisions import (
+    Actor,
+    Decision,
+    accept,
+    claim,
+    reassign_by_manager,
+    reject,
+    reject_problems,
+    remind_rep,
+)
+from bot.handoffs.inputs import LeadIn
+from bot.handoffs.intake import ingest_leads
+from bot.handoffs.team import sync_team
+from store.models import Handoff, Lead, Outbox
+from tests.helpers import NOW, context, demo, lead_body
+
+OTHER = next(r for r in DEFAULT_REJECT_REASONS if r.code == "other")
+NOT_ICP = next(r for r in DEFAULT_REJECT_REASONS if r.code == "not_icp")
+
+
+def hand_off(engine: Engine, **team_changes: object) -> int:
+    ctx = context(**team_changes)
+    sync_team(engine=engine, team=ctx.team)
+    body = LeadIn.model_validate(lead_body("A", employees=100, country="US", activities=[demo()]))
+    with Session(engine) as session:
+        (outcome,) = ingest_leads(session=session, leads=[body], context=ctx)
+        session.commit()
+    assert outcome.handoff is not None
+    return outcome.handoff.id
+
+
+def decide(engine: Engine, step: object, **kwargs: object) -> Decision:
+    with Session(engine) as session:
+        result: Decision = step(session=session, now=NOW + timedelta(minutes=7), **kwargs)  # type: ignore[operator]
+        session.commit()
+    return result
+
+
+def test_only_the_rep_or_their_manager_may_decide(engine: Engine) -> None:
+    handoff_id = hand_off(engine)
+    refused = decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0CHLOE"))
+    assert (refused.ok, refused.message) == (
+        False,
+        "This lead is <@U0ALICE>'s: only they or their manager can decide.",
+    )
+    assert decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0DANA")).ok
+    with Session(engine) as session:
+        handoff = session.get(Handoff, handoff_id)
+        assert handoff is not None
+        assert (handoff.status, handoff.decided_by) == ("accepted", "U0DANA")
+        kinds = session.scalars(select(Outbox.kind).order_by(Outbox.id)).all()
+        assert kinds == ["post_card", "update_card"]
+
+
+def test_racing_clicks_have_exactly_one_winner(engine: Engine) -> None:
+    handoff_id = hand_off(engine)
+    results: list[Decision] = []
+    start = threading.Barrier(4)
+
+    def click(actor: str) -> None:
+        start.wait()
+        results.append(decide(engine, accept, handoff_id=handoff_id, actor=Actor(actor)))
+
+    threads = [
+        threading.Thread(target=click, args=(who,))
+        for who in ("U0ALICE", "U0DANA", "U0ALICE", "U0DANA")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.ok for r in results) == 1
+    assert all(r.message.startswith("Already accepted by <@U0") for r in results if not r.ok)
+
+
+def test_claim_is_for_unassigned_leads_and_team_members(engine: Engine) -> None:
+    handoff_id = hand_off(
+        engine,
+        reps=[
+            {"slack_id": "U0GB", "name": "GB", "territories": ["GB"]},
+            {"slack_id": "U0ZED", "name": "Zed", "active": False, "territories": ["US"]},
+        ],
+    )
+    outsider = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0STRANGER"))
+    assert outsider.message == "Only the sales team can claim leads."
+    assert decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0GB")).ok
+    again = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0ZED"))
+    assert again.message == "This lead already has an owner."
+
+
+def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None:
+    assert reject_problems(reason=None, note="") == {
+        "reason": "Choose why this lead is not sales-ready."
+    }
+    assert reject_problems(reason=OTHER, note="  ") == {"note": "Add a note: “Other” needs one."}
+    assert reject_problems(reason=OTHER, note="x" * 3001) == {
+        "note": "Keep the note under 3000 characters."
+    }
+    assert reject_problems(reason=NOT_ICP, note="") == {}
+    handoff_id = hand_off(engine)
+    assert decide(
+        engine, reject, handoff_id=handoff_id, actor=Actor("U0ALICE"), reason=NOT_ICP, note=""
+    ).ok
+    with Session(engine) as session:
+        assert session.scalars(select(Lead.disposition)).one() == "disqualified"
+        handoff = session.get(Handoff, handoff_id)
+        assert handoff is not None
+        assert (handoff.status, handoff.reject_reason, handoff.reject_note) == (
+            "rejected",
+            "not_icp",
+            None,
+        )
+
+
+def test_managers_escalation_actions(engine: Engine) -> None:
+    handoff_id = hand_off(engine)
+    ctx = context()
+    not_manager = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0CHLOE"))
+    assert not_manager.message == "Only the rep's manager can do this."
+    reminded = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0DANA"))
+    assert reminded == Decision(True, "Reminded <@U0ALICE>.")
+    with Session(engine) as session:
+        nudge = session.scalars(select(Outbox).where(Outbox.kind == "message")).one()
+        assert nudge.channel == "U0ALICE"
+        assert nudge.payload["text"].startswith(":wave: <@U0DANA> asks you to follow up")
+    moved = decide(
+        engine,
+        reassign_by_manager,
+        handoff_id=handoff_id,
+        actor=Actor("U0DANA"),
+        team=ctx.team,
+        sla=None,
+    )
+    assert moved == Decision(True, "Reassigned to <@U0CHLOE>.")
+    again = decide(
+        engine,
+        reassign_by_manager,
+        handoff_id=handoff_id,
+        actor=Actor("U0DANA"),
+        team=ctx.team,
+        sla=None,
+    )
+    assert again.message == "Already reassigned by the system."

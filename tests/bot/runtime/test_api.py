@@ -1,0 +1,153 @@
+"""The intake API as a client sees it: auth, validation, limits, idempotency, health."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+from sqlmodel import Session
+
+from bot.runtime.api import AppState, create_api
+from store.db import make_engine
+from store.models import Handoff, Lead
+from tests.helpers import AUTH, TOKEN, demo, lead_body, make_client, post_lead, rules, team
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with make_client(engine) as test_client:
+        yield test_client
+
+
+def test_lead_in_score_and_handoff_out(client: TestClient) -> None:
+    response = post_lead(client, lead_body("A", employees=100, country="US", activities=[demo()]))
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"lead_id", "score", "handoff"}
+    assert body["score"]["external_id"] == "A"
+    assert (body["score"]["total"], body["score"]["tier"], body["score"]["routable"]) == (
+        70.0,
+        "sql",
+        True,
+    )
+    assert body["score"]["rules_version"] == "test-rules"
+    assert body["handoff"]["status"] == "pending"
+    assert body["handoff"]["rep"] == "U0ALICE"
+
+
+def test_replay_returns_the_same_handoff(client: TestClient, engine: Engine) -> None:
+    body = lead_body("A", employees=100, country="US", activities=[demo()])
+    first = post_lead(client, body).json()
+    second = post_lead(client, body).json()
+    assert second["handoff"] == first["handoff"]
+    assert second["lead_id"] == first["lead_id"]
+    with Session(engine) as session:
+        assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+def test_nurture_lead_gets_no_handoff(client: TestClient) -> None:
+    body = post_lead(client, lead_body("N", employees=100, country="US")).json()
+    assert (body["score"]["tier"], body["handoff"]) == ("nurture", None)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+    ],
+)
+def test_missing_or_wrong_token_is_401(client: TestClient, headers: dict[str, str]) -> None:
+    response = client.post("/api/leads", json=lead_body("A"), headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "HANDOFF_API_TOKEN" in response.json()["detail"]
+
+
+def test_invalid_body_names_each_bad_field(client: TestClient, engine: Engine) -> None:
+    response = post_lead(
+        client,
+        {
+            "external_id": "",
+            "employees": "lots",
+            "activities": [{"kind": "demo_request", "occurred_at": "soon"}],
+        },
+    )
+    assert response.status_code == 422
+    errors = {e["field"]: e["message"] for e in response.json()["errors"]}
+    assert set(errors) == {"source_system", "external_id", "employees", "activities[0].occurred_at"}
+    assert errors["source_system"] == "required"
+    assert errors["external_id"] == "must not be empty"
+    assert "ISO 8601" in errors["activities[0].occurred_at"]
+    assert "employees" in response.json()["detail"]
+    with Session(engine) as session:
+        assert session.scalars(select(Lead)).all() == []
+
+
+def test_non_json_body_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/leads", content=b"{nope", headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_body_over_one_mib_is_413(client: TestClient) -> None:
+    big = lead_body("A", notes="x" * (1024 * 1024))
+    assert post_lead(client, big).status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit must hold while streaming
+        yield b'{"source_system": "web", "external_id": "A", "notes": "'
+        for _ in range(20):
+            yield b"y" * 65536
+        yield b'"}'
+
+    streamed = client.post(
+        "/api/leads", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert streamed.status_code == 413
+
+
+def test_unknown_top_level_keys_become_attributes(client: TestClient, engine: Engine) -> None:
+    post_lead(client, lead_body("A", plan="enterprise", attributes={"seats": 40}))
+    with Session(engine) as session:
+        lead = session.scalars(select(Lead)).one()
+        assert lead.attributes == {"plan": "enterprise", "seats": 40}
+
+
+def test_activity_endpoint_lifts_lead_and_reports_unknown_leads(client: TestClient) -> None:
+    post_lead(client, lead_body("A", employees=100, country="US"))
+    activity = {"source_system": "web", "lead_external_id": "A", **demo()}
+    lifted = client.post("/api/activities", json=activity, headers=AUTH)
+    assert lifted.status_code == 200
+    assert lifted.json()["added"] is True
+    assert lifted.json()["handoff"]["rep"] == "U0ALICE"
+    replay = client.post("/api/activities", json=activity, headers=AUTH).json()
+    assert replay["added"] is False
+    assert replay["handoff"] == lifted.json()["handoff"]
+    missing = client.post(
+        "/api/activities", json={**activity, "lead_external_id": "zz"}, headers=AUTH
+    )
+    assert missing.status_code == 404
+    assert "post it to /api/leads first" in missing.json()["detail"]
+
+
+def test_numeric_external_ids_are_ids(client: TestClient) -> None:
+    body = post_lead(client, {"source_system": "hubspot", "external_id": 90210}).json()
+    assert body["score"]["external_id"] == "90210"
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_unreachable() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2")
+    state = AppState(engine=engine, rules=rules(), team=team(), api_token=TOKEN)
+    with TestClient(create_api(state)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unreachable"}

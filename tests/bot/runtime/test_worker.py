@@ -1,0 +1,55 @@
+"""Two workers started at once on one database: only one sweeps; the other takes over."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from bot.config import DEFAULT_REJECT_REASONS
+from bot.handoffs.team import sync_team
+from bot.runtime.worker import Worker
+from tests.helpers import team
+
+
+def wait_until(check: object, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+def test_exactly_one_worker_sweeps_and_a_standby_takes_over(engine: Engine) -> None:
+    sync_team(engine=engine, team=team())
+    workers = [
+        Worker(
+            engine=engine,
+            team=team(),
+            sla=None,
+            reasons=DEFAULT_REJECT_REASONS,
+            deliverer=None,
+            lease_ttl=timedelta(seconds=1),
+        )
+        for _ in range(2)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        wait_until(lambda: any(w.active.is_set() for w in workers))
+        time.sleep(1.5)  # several lease rounds: still exactly one
+        active = [w for w in workers if w.active.is_set()]
+        assert len(active) == 1
+        leader = active[0]
+        standby = next(w for w in workers if w is not leader)
+        assert leader.sweeps >= 1
+        assert standby.sweeps == 0
+        leader.abandon()  # dies without a goodbye
+        wait_until(lambda: standby.active.is_set())
+        wait_until(lambda: standby.sweeps >= 1)
+    finally:
+        for worker in workers:
+            if worker.scheduler.running:
+                worker.stop()

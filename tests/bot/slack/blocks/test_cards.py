@@ -1,0 +1,108 @@
+"""Lead cards in Block Kit: content, escaping, limits, decision states."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from bot.slack.blocks.cards import card_blocks, card_text, escalation_blocks, to_dicts
+from bot.slack.ids import ActionId, BlockId
+from tests.bot.cards_helpers import sample_card
+
+
+def rendered(**changes: object) -> str:
+    card = sample_card(**changes)
+    return json.dumps([card_text(card), *to_dicts(card_blocks(card))], ensure_ascii=False)
+
+
+def test_card_shows_who_why_and_what_next() -> None:
+    blocks = to_dicts(card_blocks(sample_card()))
+    assert blocks[0] == {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "emoji": True,
+            "text": "High priority: Maria Garcia · Northwind",
+        },
+    }
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert "*Score 104* (fit 55 · intent 49) · High priority · source: webinar" in text
+    assert "+39.4 Requested a demo · +20 Company size matches ICP · -15 Personal email" in text
+    assert "*Next:* Call within 15 minutes · *Owner:* <@U0ALICE>" in text
+    actions = next(b for b in blocks if b.get("block_id") == BlockId.DECISION)
+    assert [(e["action_id"], e.get("style"), e["value"]) for e in actions["elements"]] == [
+        (ActionId.ACCEPT, "primary", "7"),
+        (ActionId.REJECT, "danger", "7"),
+    ]
+    assert card_text(sample_card()) == "High priority lead: Maria Garcia (Northwind), score 104"
+
+
+def test_unassigned_card_offers_claim_and_says_why() -> None:
+    text = rendered(rep_slack_id=None, unassigned_reason="every eligible rep is at capacity")
+    assert ActionId.CLAIM in text
+    assert "*Unassigned*: every eligible rep is at capacity. Claim it to own it." in text
+
+
+def test_user_text_is_escaped_so_nobody_is_pinged() -> None:
+    text = rendered(
+        name="<!channel> Eve", company="<https://evil.example|Bank> & Co", title="<@U0BOSS>"
+    )
+    assert "<!channel>" not in text
+    assert "<@U0BOSS>" not in text
+    assert "&lt;!channel&gt; Eve" in text
+    assert "&lt;https://evil.example|Bank&gt; &amp; Co" in text
+
+
+def test_long_values_are_cut_not_refused() -> None:
+    blocks = to_dicts(
+        card_blocks(sample_card(name="N" * 500, company="C" * 5000, details="d" * 5000))
+    )
+    assert len(blocks[0]["text"]["text"]) == 150
+    assert blocks[0]["text"]["text"].endswith("…")
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+
+
+def test_due_time_is_a_date_token() -> None:
+    due = datetime(2026, 11, 20, 15, 15, tzinfo=UTC)
+    assert f"<!date^{int(due.timestamp())}^{{date_short_pretty}} at {{time}}|" in rendered(
+        due_at=due
+    )
+
+
+def test_decided_cards_replace_buttons_with_the_decision() -> None:
+    accepted = rendered(
+        status="accepted",
+        decided_by="U0ALICE",
+        decided_at=datetime(2026, 11, 20, 15, 7, tzinfo=UTC),
+    )
+    assert "Accepted by <@U0ALICE> in 7 min" in accepted
+    assert ActionId.ACCEPT not in accepted
+    rejected = rendered(
+        status="rejected",
+        decided_by="U0BEN",
+        reject_label="Not our ideal customer",
+        reject_note="<!here> tiny shop",
+        disposition="disqualify",
+    )
+    assert "Rejected by <@U0BEN>: *Not our ideal customer*: &lt;!here&gt; tiny shop" in rejected
+    assert ActionId.REJECT not in rejected
+
+
+def test_accepted_card_shows_the_sla_beside_the_response_time() -> None:
+    accepted = rendered(
+        status="accepted",
+        decided_by="U0ALICE",
+        sla_label="15 min",
+        decided_at=datetime(2026, 11, 20, 15, 7, tzinfo=UTC),
+    )
+    assert "Accepted by <@U0ALICE> in 7 min (SLA 15 min)" in accepted
+
+
+def test_escalation_message_carries_the_managers_buttons() -> None:
+    blocks = to_dicts(escalation_blocks("<@U0ALICE> is late", 9))
+    assert blocks[0]["text"]["text"] == "<@U0ALICE> is late"
+    assert [(e["action_id"], e["value"]) for e in blocks[1]["elements"]] == [
+        (ActionId.ESCALATION_REASSIGN, "9"),
+        (ActionId.ESCALATION_REMIND, "9"),
+        (ActionId.ESCALATION_TAKE, "9"),
+    ]

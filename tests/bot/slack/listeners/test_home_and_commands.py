@@ -1,0 +1,228 @@
+"""App Home and `/handoff`, dispatched as signed requests through the real Bolt app,
+with its Web API calls answered (and recorded) by the local Slack sandbox."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from slack_bolt import App, BoltRequest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import DEFAULT_REJECT_REASONS
+from bot.handoffs.inputs import LeadIn
+from bot.handoffs.intake import Context, ingest_leads
+from bot.handoffs.team import sync_team
+from bot.sandbox.slack_api import SlackSandbox
+from bot.slack.app import create_app
+from bot.slack.deps import Deps
+from bot.slack.ids import ActionId
+from bot.slack.simulator import home_opened_event
+from bot.slack.surface import web_client
+from store.models import Handoff
+from store.reps import find_rep
+from tests.helpers import (
+    NOW,
+    context,
+    demo,
+    home_click,
+    lead_body,
+    sign,
+    signed,
+    slash_command,
+    submission,
+    wait_for,
+)
+from tests.scenarios import SLA
+
+SECRET = "home-secret"
+
+
+@dataclass
+class Bolt:
+    """The Bolt app over a fresh database, with a clock the test moves."""
+
+    app: App
+    sandbox: SlackSandbox
+    engine: Engine
+    now: list[datetime] = field(default_factory=lambda: [NOW])
+
+    def send(self, body: str, content_type: str) -> Any:
+        raw, headers = sign(body, SECRET, content_type)
+        response = self.app.dispatch(
+            BoltRequest(body=raw, headers={k.lower(): [v] for k, v in headers.items()})
+        )
+        assert response.status == 200, response.body
+        return json.loads(response.body) if response.body else None
+
+    def command(self, text: str, user: str) -> str:
+        answer = self.send(slash_command(text, user), "application/x-www-form-urlencoded")
+        assert answer["response_type"] == "ephemeral"
+        return str(answer["text"])
+
+    def open_home(self, user: str) -> str:
+        with self.republished():
+            self.send(home_opened_event(user), "application/json")
+        return self.home_text(user)
+
+    def click(self, payload: dict[str, Any], *, republishes: bool = True) -> None:
+        body, headers = signed(payload, SECRET)
+        with self.republished() if republishes else nullcontext():
+            response = self.app.dispatch(
+                BoltRequest(body=body, headers={k.lower(): [v] for k, v in headers.items()})
+            )
+        assert response.status == 200
+
+    @contextmanager
+    def republished(self) -> Iterator[None]:
+        """Waits for the Home tab to be published once more: Bolt acks first and runs the
+        rest of a listener in the background, as Slack's 3-second rule wants."""
+        before = len(self.sandbox.calls_to("views.publish"))
+        yield
+        wait_for(lambda: len(self.sandbox.calls_to("views.publish")) > before)
+
+    def home_text(self, user: str) -> str:
+        view = self.sandbox.home(user)
+        assert view is not None, f"no Home tab published for {user}"
+        return json.dumps(view["blocks"], ensure_ascii=False)
+
+
+@pytest.fixture
+def bolt(engine: Engine) -> Iterator[Bolt]:
+    with SlackSandbox() as sandbox:
+        ctx = context()
+        sync_team(engine=engine, team=ctx.team)
+        clock = [NOW]
+        deps = Deps(
+            engine=engine,
+            team=ctx.team,
+            reasons=DEFAULT_REJECT_REASONS,
+            clock=lambda: clock[0],
+            sla=SLA,
+        )
+        client = web_client(token="xoxb-test", api_url=sandbox.url)
+        yield Bolt(
+            create_app(client=client, signing_secret=SECRET, deps=deps), sandbox, engine, clock
+        )
+
+
+def hand_off(engine: Engine, external_id: str, **fields: Any) -> int:
+    ctx = context()
+    body = LeadIn.model_validate(
+        lead_body(external_id, employees=100, country="US", activities=[demo()], **fields)
+    )
+    with Session(engine) as session:
+        (outcome,) = ingest_leads(
+            session=session,
+            leads=[body],
+            context=Context(rules=ctx.rules, team=ctx.team, now=NOW, sla=SLA),
+        )
+        session.commit()
+    assert outcome.handoff is not None
+    return outcome.handoff.id
+
+
+def status(engine: Engine, handoff_id: int) -> str:
+    with Session(engine) as session:
+        found = session.get(Handoff, handoff_id)
+        assert found is not None
+        return found.status
+
+
+def test_a_reps_home_lists_their_leads_and_accepting_there_updates_it(bolt: Bolt) -> None:
+    first = hand_off(bolt.engine, "H1", first_name="Ada", last_name="<!channel>", company="Acme")
+    text = bolt.open_home("U0ALICE")
+    assert "Your pending leads (1)" in text
+    assert "*Ada &lt;!channel&gt;* · Acme" in text
+    assert "SQL · score 70 · 4.0 h left" in text  # 4 business hours in the example policy
+    assert ActionId.ACCEPT in text
+    bolt.click(home_click(ActionId.ACCEPT, first, "U0ALICE"))
+    assert status(bolt.engine, first) == "accepted"
+    after = bolt.home_text("U0ALICE")
+    assert "Your pending leads (0)" in after
+    assert "Nothing waiting" in after
+
+
+def test_a_click_that_fails_says_why_on_the_home_tab(bolt: Bolt) -> None:
+    lead = hand_off(bolt.engine, "H2")
+    bolt.click(home_click(ActionId.ACCEPT, lead, "U0CHLOE"))
+    assert status(bolt.engine, lead) == "pending"
+    assert "only they or their manager can decide" in bolt.home_text("U0CHLOE")
+
+
+def test_rejecting_from_home_opens_the_dialog_and_republishes_after(bolt: Bolt) -> None:
+    lead = hand_off(bolt.engine, "H3")
+    bolt.click(home_click(ActionId.REJECT, lead, "U0ALICE"), republishes=False)
+    (opened,) = wait_for(lambda: bolt.sandbox.calls_to("views.open"))
+    view = opened.args["view"]
+    assert json.loads(view["private_metadata"]) == {"handoff_id": lead, "from_home": True}
+    bolt.click(submission(lead, "U0ALICE", "no_budget", "", from_home=True))
+    assert status(bolt.engine, lead) == "rejected"
+    assert "Your pending leads (0)" in bolt.home_text("U0ALICE")
+
+
+def test_a_managers_home_shows_the_team_breaches_and_the_week(bolt: Bolt) -> None:
+    hand_off(bolt.engine, "H4", first_name="Late")
+    hand_off(bolt.engine, "H5", first_name="Fresh")
+    bolt.now[0] = NOW + timedelta(hours=4, minutes=5)  # past the 4-hour deadline of both
+    text = bolt.open_home("U0DANA")
+    assert "Your team this week" in text
+    assert "*Leads in:* 2 · *handed off:* 2" in text
+    assert "Team's pending leads (2), 2 past deadline" in text
+    assert "overdue by 5 min" in text
+    assert ActionId.ESCALATION_REASSIGN in text
+    assert "Your pending leads" not in text  # Dana is a manager, not a rep
+
+
+def test_someone_outside_the_team_is_told_how_to_join(bolt: Bolt) -> None:
+    assert "You are not in the sales team list" in bolt.open_home("U0STRANGER")
+
+
+def test_slash_command_help_and_unknown_subcommands(bolt: Bolt) -> None:
+    assert "`/handoff queue`" in bolt.command("", "U0ALICE")
+    assert "`/handoff queue`" in bolt.command("help", "U0ALICE")
+    unknown = bolt.command("frobnicate now", "U0ALICE")
+    assert unknown.startswith("I don't know `frobnicate`.")
+    assert "`/handoff stats [week]`" in unknown
+
+
+def test_slash_command_queue(bolt: Bolt) -> None:
+    hand_off(bolt.engine, "Q1", first_name="Queued", company="Initech")
+    mine = bolt.command("queue", "U0ALICE")
+    assert "*Your pending leads (1)*" in mine
+    assert "*Queued* · Initech · SQL · score 70 · 4.0 h left" in mine
+    team = bolt.command("queue", "U0DANA")
+    assert "*Your team's pending leads (1)*" in team
+    assert "<@U0ALICE>" in team
+    assert "takes nothing after it" in bolt.command("queue please", "U0ALICE")
+
+
+def test_slash_command_stats(bolt: Bolt) -> None:
+    hand_off(bolt.engine, "S1")
+    stats = bolt.command("stats", "U0ALICE")
+    assert stats.startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
+    assert "*Leads in:* 1" in stats
+    assert "*Leads in:* 0" in bolt.command("stats 2026-W40", "U0ALICE")
+    bad = bolt.command("stats last-week", "U0ALICE")
+    assert bad.startswith("'last-week' is not an ISO week")
+    assert "`/handoff stats 2026-W47`" in bad
+
+
+def test_slash_command_out_of_office(bolt: Bolt) -> None:
+    hand_off(bolt.engine, "O1")
+    away = bolt.command("ooo on", "U0ALICE")
+    assert "You are out of office" in away
+    assert "your 1 pending lead(s) move to a colleague" in away
+    with Session(bolt.engine) as session:
+        rep = find_rep(session=session, slack_id="U0ALICE")
+        assert rep is not None
+        assert rep.out_of_office
+    assert "Welcome back" in bolt.command("ooo OFF", "U0ALICE")
+    assert "Say `on` or `off`" in bolt.command("ooo maybe", "U0ALICE")
+    assert "not in the sales team list" in bolt.command("ooo on", "U0STRANGER")

@@ -1,0 +1,58 @@
+"""Data that several test modules build the same way: a week of hand-offs with decisions."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
+from bot.handoffs.decisions import Actor, accept, reject
+from bot.handoffs.inputs import LeadIn
+from bot.handoffs.intake import Context, ingest_leads
+from bot.handoffs.team import sync_team
+from tests.helpers import REPO, context, demo, lead_body
+
+SLA = SlaConfig.model_validate(
+    tomllib.loads((REPO / "handoff.example.toml").read_text(encoding="utf-8"))["sla"]
+)
+MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # 10:00 in New York, week 2026-W47
+REASONS = {r.code: r for r in DEFAULT_REJECT_REASONS}
+
+
+def build(engine: Engine) -> None:
+    """Twelve leads over the week: nine handed off, decided at different speeds."""
+    base = context()
+    sync_team(engine=engine, team=base.team)
+    for i in range(12):
+        at = MONDAY + timedelta(hours=5 * i)
+        ctx = Context(rules=base.rules, team=base.team, now=at, sla=SLA)
+        acts = [demo(f"d{i}", at.isoformat())] if i % 4 else []
+        source = "webinar" if i % 2 else "paid search"
+        body = LeadIn.model_validate(
+            lead_body(f"W{i}", employees=100, country="US", source=source, activities=acts)
+        )
+        with Session(engine) as session:
+            (outcome,) = ingest_leads(session=session, leads=[body], context=ctx)
+            session.commit()
+        if outcome.handoff is None:
+            continue
+        rep = outcome.handoff.rep_slack_id or "U0ALICE"
+        decided = at + timedelta(minutes=7 * (i + 1) ** 2)
+        with Session(engine) as session:
+            if i % 3 == 0:
+                reject(
+                    session=session,
+                    handoff_id=outcome.handoff.id,
+                    actor=Actor(rep),
+                    reason=REASONS["no_budget" if i % 2 else "other"],
+                    note=f"note {i}",
+                    now=decided,
+                )
+            elif i % 3 == 1:
+                accept(
+                    session=session, handoff_id=outcome.handoff.id, actor=Actor(rep), now=decided
+                )
+            session.commit()
