@@ -276,6 +276,22 @@ def test_check_config(tmp_path: Path, config: Path, capsys: pytest.CaptureFixtur
     assert "not valid TOML" in err
 
 
+def test_init_writes_the_example_config_that_checks_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "handoff.toml"
+    code, said, _ = run(capsys, "init", "--out", out)
+    assert code == 0
+    assert said.startswith(f"Wrote {out}")
+    assert out.read_text() == (REPO / "handoff.example.toml").read_text()
+    assert run(capsys, "check-config", "--config", out)[0] == 0
+    out.write_text("# mine\n")
+    code, _, err = run(capsys, "init", "--out", out)
+    assert code == 2
+    assert "already exists; not overwritten" in err
+    assert out.read_text() == "# mine\n"
+
+
 def test_backtest_small(tmp_path: Path, config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     leads = tmp_path / "history.csv"
     leads.write_text("employees,country,won\n100,US,yes\n10,US,no\n100,FR,no\n5,CA,maybe\n")

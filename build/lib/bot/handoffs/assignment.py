@@ -1,0 +1,111 @@
+"""Handing leads to reps: route, create pending hand-offs with deadlines, queue the cards.
+
+Used by intake (new qualifying leads) and by reassignment (a breach, a rep away).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import SlaConfig, TeamConfig
+from bot.handoffs.deadlines import deadlines
+from bot.handoffs.routing import Rotation
+from bot.messaging.sender import POST_CARD, POST_DM_COPY, UPDATE_CARD
+from scoring.rules import Tier
+from store.handoffs import OpenHandoff, create_handoffs
+from store.models import Handoff
+from store.outbox import enqueue
+from store.reps import routing_slots, save_turns
+
+
+@dataclass(frozen=True)
+class NewHandoff:
+    """A lead to hand to a rep: which score it goes with, its tier, its territory."""
+
+    lead_id: int
+    snapshot_id: int
+    tier: Tier
+    territory: Any
+
+
+def hand_to_reps(
+    *,
+    session: Session,
+    items: list[NewHandoff],
+    team: TeamConfig,
+    sla: SlaConfig | None,
+    now: datetime,
+    exclude_rep_ids: Collection[int] = (),
+) -> dict[int, OpenHandoff]:
+    """Routes each lead, creates its pending hand-off and queues its card; gets the new
+    hand-offs by lead id."""
+    if not items:
+        return {}
+    slots = [slot for slot in routing_slots(session=session) if slot.id not in exclude_rep_ids]
+    rotation = Rotation(slots, territory_field=team.territory_field)
+    assignments = [rotation.assign(item.territory) for item in items]
+    save_turns(session=session, turns=rotation.changed)
+    ids = create_handoffs(
+        session=session,
+        rows=[
+            {
+                "lead_id": item.lead_id,
+                "snapshot_id": item.snapshot_id,
+                "rep_id": assignment.rep.id if assignment.rep else None,
+                "tier": item.tier.value,
+                "unassigned_reason": assignment.reason,
+                "channel": team.channel,
+                "created_at": now,
+                **deadlines(sla, item.tier, now).columns(),
+            }
+            for item, assignment in zip(items, assignments, strict=True)
+        ],
+    )
+    entries = [
+        {
+            "kind": POST_CARD,
+            "channel": team.channel,
+            "payload": {"handoff_id": handoff_id},
+            "handoff_id": handoff_id,
+        }
+        for handoff_id in ids
+    ]
+    if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
+        entries += [
+            {
+                "kind": POST_DM_COPY,
+                "channel": a.rep.slack_id,
+                "payload": {"handoff_id": handoff_id},
+                "handoff_id": handoff_id,
+            }
+            for handoff_id, a in zip(ids, assignments, strict=True)
+            if a.rep is not None
+        ]
+    enqueue(session=session, entries=entries, now=now)
+    return {
+        item.lead_id: OpenHandoff(
+            handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason
+        )
+        for item, handoff_id, a in zip(items, ids, assignments, strict=True)
+    }
+
+
+def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:
+    """Queues a redraw of a hand-off's card (after a decision or a reassignment)."""
+    enqueue(
+        session=session,
+        entries=[
+            {
+                "kind": UPDATE_CARD,
+                "channel": handoff.channel,
+                "payload": {"handoff_id": handoff.id},
+                "handoff_id": handoff.id,
+            }
+        ],
+        now=now,
+    )

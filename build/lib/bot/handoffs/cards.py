@@ -1,0 +1,132 @@
+"""What a lead card says, gathered from the database. No Slack here: `bot/slack/blocks/cards.py`
+turns a `Card` into Block Kit, and another chat surface could render it otherwise."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import (
+    Disposition,
+    RejectReason,
+    SlaConfig,
+    TeamConfig,
+)
+from bot.handoffs.deadlines import describe
+from scoring.rules import Tier
+from store.handoffs import successor_rep
+from store.models import Handoff, HandoffStatus, Lead, Rep, ScoreSnapshot
+
+TOP_FACTORS = 5
+
+
+@dataclass(frozen=True)
+class Card:
+    """Everything a lead card shows, for one hand-off in its current state."""
+
+    handoff_id: int
+    status: str
+    name: str
+    title: str | None
+    company: str | None
+    details: str
+    source: str
+    source_system: str
+    external_id: str
+    fit: float
+    intent: float
+    total: float
+    tier: Tier
+    rules_version: str
+    factors: list[dict[str, Any]]
+    rep_slack_id: str | None
+    unassigned_reason: str | None
+    next_action: str
+    due_at: datetime | None
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reject_label: str | None = None
+    reject_note: str | None = None
+    disposition: str | None = None
+    sla_label: str | None = None
+    reassigned_to: str | None = None
+    breached: bool = False
+
+
+def _name(lead: Lead) -> str:
+    return lead_name(lead.first_name, lead.last_name, lead.email, lead.external_id)
+
+
+def lead_name(first: str | None, last: str | None, email: str | None, external_id: str) -> str:
+    """Gets what a lead is called: their name, else their email, else their id."""
+    full = " ".join(part for part in (first, last) if part)
+    return full or email or f"Lead {external_id}"
+
+
+def _details(lead: Lead) -> str:
+    parts = [
+        f"{lead.employees:,} employees" if lead.employees is not None else None,
+        lead.industry,
+        lead.country,
+        lead.email,
+    ]
+    return " · ".join(part for part in parts if part)
+
+
+def load_card(
+    *,
+    session: Session,
+    handoff_id: int,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    sla: SlaConfig | None = None,
+) -> Card:
+    """Gets the card of a hand-off as it stands now."""
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise LookupError(f"no hand-off {handoff_id}")
+    lead = session.get(Lead, handoff.lead_id)
+    snapshot = session.get(ScoreSnapshot, handoff.snapshot_id)
+    assert lead is not None, f"hand-off {handoff_id} has no lead"
+    assert snapshot is not None, f"hand-off {handoff_id} has no score snapshot"
+    rep = session.get(Rep, handoff.rep_id) if handoff.rep_id else None
+    reason = next((r for r in reasons if r.code == handoff.reject_reason), None)
+    tier = Tier(snapshot.tier)
+    return Card(
+        handoff_id=handoff_id,
+        status=handoff.status,
+        name=_name(lead),
+        title=lead.title,
+        company=lead.company,
+        details=_details(lead),
+        source=lead.source or "unknown",
+        source_system=lead.source_system,
+        external_id=lead.external_id,
+        fit=snapshot.fit,
+        intent=snapshot.intent,
+        total=snapshot.total,
+        tier=tier,
+        rules_version=snapshot.rules_version,
+        factors=[f for f in snapshot.factors if f["points"]][:TOP_FACTORS],
+        rep_slack_id=rep.slack_id if rep else None,
+        unassigned_reason=handoff.unassigned_reason,
+        next_action=team.next_action.get(tier, "Follow up"),
+        due_at=handoff.due_at,
+        created_at=handoff.created_at,
+        decided_by=handoff.decided_by,
+        decided_at=handoff.decided_at,
+        reject_label=reason.label if reason else handoff.reject_reason,
+        reject_note=handoff.reject_note,
+        disposition=(reason.disposition if reason else Disposition.NURTURE).value,
+        sla_label=describe(sla, tier),
+        reassigned_to=successor_rep(session=session, handoff_id=handoff_id, lead_id=lead.id or 0)
+        if handoff.status == HandoffStatus.REASSIGNED
+        else None,
+        breached=bool(
+            handoff.due_at and handoff.decided_at and handoff.decided_at > handoff.due_at
+        ),
+    )

@@ -1,0 +1,194 @@
+"""What intake accepts: the bodies of POST /api/leads and /api/activities, and CSV rows.
+
+One model for every path in, so the API and `handoff import` agree on what is valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from bot.config.tomllines import dotted
+
+MAX_ACTIVITIES = 1000
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _id_text(value: Any) -> Any:
+    # CRMs send numeric ids (HubSpot's are numbers); they are ids, not quantities.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
+
+
+# Optional text fields: blank means absent; longer than the column is an error.
+Text100 = Annotated[
+    Annotated[str, StringConstraints(max_length=100)] | None, BeforeValidator(_blank_to_none)
+]
+Text200 = Annotated[
+    Annotated[str, StringConstraints(max_length=200)] | None, BeforeValidator(_blank_to_none)
+]
+Text300 = Annotated[
+    Annotated[str, StringConstraints(max_length=300)] | None, BeforeValidator(_blank_to_none)
+]
+Email = Annotated[
+    Annotated[str, StringConstraints(max_length=320)] | None, BeforeValidator(_blank_to_none)
+]
+
+
+ExternalId = Annotated[
+    str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)
+]
+
+
+def _aware(value: datetime) -> datetime:
+    """Takes a time without an offset as UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ActivityIn(BaseModel):
+    """One activity of a lead. Without an `id`, one is derived from kind and time, so a
+    replayed event is still recognised."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    kind: str = Field(min_length=1, max_length=100)
+    occurred_at: datetime
+    properties: dict[str, Any] = {}
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    def event_id(self) -> str:
+        """Gets the id that makes this activity unique for its lead."""
+        return self.id or f"{self.kind}@{self.occurred_at.isoformat()}"
+
+    def row(self) -> dict[str, Any]:
+        """Gets the values to store."""
+        return {
+            "external_id": self.event_id(),
+            "kind": self.kind,
+            "occurred_at": self.occurred_at,
+            "properties": self.properties,
+        }
+
+
+class LeadIn(BaseModel):
+    """A lead as posted to /api/leads. Unknown top-level keys become attributes."""
+
+    model_config = ConfigDict(extra="allow")
+
+    source_system: str = Field(min_length=1, max_length=100)
+    external_id: ExternalId
+    email: Email = None
+    first_name: Text200 = None
+    last_name: Text200 = None
+    title: Text300 = None
+    company: Text300 = None
+    employees: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    industry: Text200 = None
+    country: Text100 = None
+    source: Text200 = None
+    attributes: dict[str, Any] = {}
+    activities: list[ActivityIn] = Field(default=[], max_length=MAX_ACTIVITIES)
+
+    @field_validator("source_system", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _extras_are_attributes(self) -> Self:
+        extra = self.model_extra or {}
+        if extra:
+            self.attributes = {**extra, **self.attributes}
+            extra.clear()
+        return self
+
+    def values(self) -> dict[str, Any]:
+        """Gets the lead's stored fields (those given in the request only, so a partial
+        update leaves the other fields as they were)."""
+        given = self.model_fields_set - {"source_system", "external_id", "activities"}
+        values = {name: getattr(self, name) for name in given if name in type(self).model_fields}
+        if self.attributes:
+            values["attributes"] = self.attributes
+        return values
+
+
+class StandaloneActivityIn(ActivityIn):
+    """An activity posted on its own to /api/activities, naming its lead."""
+
+    source_system: str = Field(min_length=1, max_length=100)
+    lead_external_id: ExternalId
+
+
+class OutcomeIn(BaseModel):
+    """What became of a lead, as posted to /api/outcomes or read from an outcomes CSV."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_system: str = Field(min_length=1, max_length=100)
+    lead_external_id: ExternalId
+    stage: Literal["opportunity", "closed_won", "closed_lost"]
+    amount: Annotated[float, Field(ge=0)] | None = None
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _blank_amount(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    occurred_at: datetime
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return _aware(value)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Gets the lead's (source_system, external_id)."""
+        return (self.source_system, self.lead_external_id)
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    """Gets each of pydantic's (or FastAPI's) errors as
+    {"field": "activities[0].occurred_at", "message": "..."}."""
+    return [{"field": field_name(item["loc"]), "message": clean_message(item)} for item in errors]
+
+
+def field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    """Writes an error location as `activities[0].occurred_at` (FastAPI's "body" dropped)."""
+    return dotted([part for part in loc if part != "body"]) or "(body)"
+
+
+def clean_message(item: Any) -> str:
+    """Gets pydantic's message without its "Value error, " prefixes."""
+    kind = str(item["type"])
+    if kind == "missing":
+        return "required"
+    if kind in ("too_short", "string_too_short") and item.get("ctx", {}).get("min_length") == 1:
+        return "must not be empty"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if kind.startswith(("datetime", "date_")):
+        message += " (use ISO 8601, e.g. 2026-11-23T09:30:00Z)"
+    return message

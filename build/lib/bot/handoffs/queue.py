@@ -1,0 +1,118 @@
+"""What a person has waiting: their pending leads and, for a manager, their team's.
+
+Shown in App Home and by `/handoff queue`; no Slack here (`bot/slack/listeners/home.py` and
+`bot/slack/listeners/commands.py` render it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import RejectReason, TeamConfig
+from bot.handoffs.cards import lead_name
+from bot.reports.digest import metrics, week_period
+from bot.reports.format import TIER_LABELS, duration
+from scoring.rules import Tier
+from store.queues import QueuedHandoff, pending_of
+from store.reps import find_rep
+
+SHOWN = 20  # leads listed per queue (App Home allows 100 blocks; each lead takes two)
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One pending lead as a queue line shows it."""
+
+    handoff_id: int
+    name: str
+    company: str | None
+    tier_label: str
+    score: str
+    rep_slack_id: str | None
+    due_at: datetime | None
+    time_left: str
+    breached: bool
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A person's view of the hand-off: their leads, and their team's if they manage one."""
+
+    user: str
+    is_rep: bool
+    away: bool
+    mine: list[QueueItem]
+    mine_total: int
+    reports: list[str]
+    team: list[QueueItem]
+    team_total: int
+    week: dict[str, Any] | None
+
+    @property
+    def is_manager(self) -> bool:
+        """Tells whether anyone in [[team.reps]] reports to this person."""
+        return bool(self.reports)
+
+    @property
+    def team_breached(self) -> list[QueueItem]:
+        """Gets the team's listed leads past their deadline."""
+        return [item for item in self.team if item.breached]
+
+
+def time_left(due_at: datetime | None, now: datetime) -> str:
+    """Says how long is left before a deadline, or how long ago it passed."""
+    if due_at is None:
+        return "no deadline"
+    left = due_at - now
+    minutes = left.total_seconds() / 60
+    if left >= timedelta(0):
+        return f"{duration(minutes)} left"
+    return f"overdue by {duration(-minutes)}"
+
+
+def _item(row: QueuedHandoff, now: datetime) -> QueueItem:
+    tier = Tier(row.tier)
+    return QueueItem(
+        handoff_id=row.id,
+        name=lead_name(row.first_name, row.last_name, row.email, row.external_id),
+        company=row.company,
+        tier_label=TIER_LABELS.get(tier, row.tier),
+        score=f"{row.total:.0f}",
+        rep_slack_id=row.rep_slack_id,
+        due_at=row.due_at,
+        time_left=time_left(row.due_at, now),
+        breached=row.due_at is not None and row.due_at <= now,
+    )
+
+
+def load_queue(
+    *, session: Session, team: TeamConfig, reasons: list[RejectReason], user: str, now: datetime
+) -> Queue:
+    """Gets what `user` (a Slack id) has waiting, and their team's numbers this week when
+    they manage anyone."""
+    rep = find_rep(session=session, slack_id=user)
+    is_rep = any(r.slack_id == user for r in team.reps)
+    mine, mine_total = pending_of(session=session, rep_slack_ids=[user], limit=SHOWN)
+    reports = [r.slack_id for r in team.reps if r.manager == user]
+    team_rows, team_total = (
+        pending_of(session=session, rep_slack_ids=reports, limit=SHOWN) if reports else ([], 0)
+    )
+    week = None
+    if reports:
+        label, period = week_period(None, team=team, now=now)
+        week = metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
+    return Queue(
+        user=user,
+        is_rep=is_rep,
+        away=bool(rep and rep.out_of_office),
+        mine=[_item(row, now) for row in mine],
+        mine_total=mine_total,
+        reports=reports,
+        team=[_item(row, now) for row in team_rows],
+        team_total=team_total,
+        week=week,
+    )

@@ -1,0 +1,47 @@
+"""Reassignment: a pending hand-off moves to the next eligible rep, with a fresh card and
+a fresh deadline; the old card says where it went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from bot.config import SlaConfig, TeamConfig
+from bot.handoffs.assignment import NewHandoff, hand_to_reps, queue_card_update
+from scoring.rules import Tier
+from store.handoffs import OpenHandoff
+from store.leads import lead_fields
+from store.models import Handoff, HandoffStatus, Lead, table
+
+
+def reassign(
+    *, session: Session, handoff_id: int, team: TeamConfig, sla: SlaConfig | None, now: datetime
+) -> OpenHandoff | None:
+    """Moves a pending hand-off to another rep; gets the new hand-off (None when it was
+    no longer pending: decided or moved meanwhile)."""
+    handoffs = table(Handoff)
+    moved = (
+        session.connection()
+        .execute(
+            update(handoffs)
+            .where(handoffs.c.id == handoff_id, handoffs.c.status == HandoffStatus.PENDING)
+            .values(status=HandoffStatus.REASSIGNED, decided_at=now)
+        )
+        .rowcount
+    )
+    if moved != 1:
+        return None
+    old = session.get(Handoff, handoff_id, populate_existing=True)
+    lead = session.get(Lead, old.lead_id) if old else None
+    assert old is not None, f"hand-off {handoff_id} vanished"
+    assert lead is not None, f"hand-off {handoff_id} has no lead"
+    territory = lead_fields(lead.model_dump()).get(team.territory_field)
+    item = NewHandoff(old.lead_id, old.snapshot_id, Tier(old.tier), territory)
+    exclude = [old.rep_id] if old.rep_id is not None else []
+    created = hand_to_reps(
+        session=session, items=[item], team=team, sla=sla, now=now, exclude_rep_ids=exclude
+    )
+    queue_card_update(session=session, handoff=old, now=now)
+    return created[old.lead_id]

@@ -1,0 +1,70 @@
+"""The interface the workflow uses to talk to a chat surface (Slack today).
+
+Domain code calls these methods; `bot/slack/surface.py` implements them. Failures come
+back as `DeliveryError`, saying whether to wait (rate limit), retry (transient) or give
+up and tell an admin what to fix (permanent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.handoffs.cards import Card
+
+
+@dataclass(frozen=True)
+class Posted:
+    """Where a card went: the channel it is in and its message id (Slack's ts)."""
+
+    channel: str
+    ts: str
+
+
+class DeliveryError(Exception):
+    """A chat call that failed: `retry_after` set for a rate limit, `permanent` for an
+    error that retrying cannot fix (with `hint` saying what to do)."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        retry_after: float | None = None,
+        permanent: bool = False,
+        hint: str = "",
+    ) -> None:
+        super().__init__(f"{code}: {hint}" if hint else code)
+        self.code = code
+        self.retry_after = retry_after
+        self.permanent = permanent
+        self.hint = hint
+
+
+class ChatSurface(Protocol):
+    """What the workflow needs from a chat surface."""
+
+    def post_card(self, *, channel: str, card: Card) -> Posted:
+        """Posts a lead card."""
+        ...
+
+    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a message (mrkdwn) to a channel, or to a user id's DM; with
+        `actions_for`, the escalation buttons for that hand-off."""
+        ...
+
+    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest (`text` is the notification fallback)."""
+        ...
+
+    def upload_image(self, *, channel: str, png: bytes, filename: str, title: str) -> None:
+        """Shares a PNG image in a channel."""
+        ...
+
+    def update_card(self, *, posted: Posted, card: Card) -> None:
+        """Replaces a posted card with its current state."""
+        ...
+
+    def find_card(self, *, channel: str, handoff_id: int, since: float) -> Posted | None:
+        """Finds a card already posted for a hand-off (after a crash between posting and
+        recording it), looking at messages newer than `since` (a Unix time)."""
+        ...

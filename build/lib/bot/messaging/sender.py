@@ -1,0 +1,249 @@
+"""The outbox sender: every card post and update goes out from the outbox table.
+
+Per channel, entries go out in order, paced to about one message a second with short
+bursts (https://api.slack.com/apis/rate-limits#posting-messages). A rate limit reschedules
+the entry at Retry-After without counting it as a failed try, and holds the rest of
+that channel's queue so order is kept. Timeouts and 5xx back off exponentially; after
+MAX_ATTEMPTS the entry is dead and logged loudly. Permanent errors (a missing channel,
+a bad token) die at once, logged with what to fix.
+
+Each attempt is counted in the database before the call is made. If the process dies
+between Slack posting a card and us recording it, the next attempt sees the count and
+first looks for the card in the channel (cards carry their hand-off id in message
+metadata), so a crash never makes a duplicate card.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.config import RejectReason, SlaConfig, TeamConfig
+from bot.handoffs.cards import Card, load_card
+from bot.messaging.port import ChatSurface, DeliveryError, Posted
+from bot.reports.charts import digest_chart
+from store.handoffs import posted_at, record_posted
+from store.models import OutboxStatus
+from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
+
+log = logging.getLogger(__name__)
+
+# The kinds of outbox entry.
+POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
+POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
+UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision
+MESSAGE = "message"  # a reminder or escalation: payload {"text"}, to a channel or a user's DM
+DIGEST = "digest"  # the weekly digest: payload {"text", "numbers"}, as Block Kit
+DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=2)
+RECONCILE_WINDOW_S = 3600.0
+
+
+class Pacer:
+    """A token bucket per channel: `rate` messages a second, bursts up to `burst`."""
+
+    def __init__(
+        self,
+        *,
+        rate: float = 1.0,
+        burst: int = 3,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.rate, self.burst = rate, burst
+        self.clock, self.sleep = clock, sleep
+        self.buckets: dict[str, tuple[float, float]] = {}
+
+    def wait(self, channel: str) -> None:
+        """Blocks until a message may go to `channel`, and takes its token."""
+        tokens, stamp = self.buckets.get(channel, (float(self.burst), self.clock()))
+        now = self.clock()
+        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
+        if tokens < 1:
+            self.sleep((1 - tokens) / self.rate)
+            now = self.clock()
+            tokens = 1.0
+        self.buckets[channel] = (tokens - 1, now)
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass over the outbox did."""
+
+    sent: int = 0
+    rescheduled: int = 0
+    dead: int = 0
+    held: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Deliverer:
+    """Sends due outbox entries through a chat surface."""
+
+    engine: Engine
+    surface: ChatSurface
+    team: TeamConfig
+    reasons: list[RejectReason]
+    clock: Callable[[], datetime]
+    pacer: Pacer = field(default_factory=Pacer)
+    sla: SlaConfig | None = None
+    batch: int = 500
+
+    def deliver_due(self) -> DeliveryReport:
+        """Sends what is due now, keeping each channel's order; gets what happened.
+
+        An entry that is not due yet (backing off, or in flight at another sender) holds
+        every later entry of its channel, so a card never overtakes an earlier one.
+        """
+        report = DeliveryReport()
+        with Session(self.engine) as session:
+            entries = pending_entries(session=session, limit=self.batch)
+        for entry in entries:
+            key = entry.channel or ""
+            if key in report.held:
+                continue
+            if entry.next_attempt_at > self.clock() or not self._deliver(entry, report):
+                report.held.add(key)
+        return report
+
+    def _deliver(self, entry: PendingEntry, report: DeliveryReport) -> bool:
+        now = self.clock()
+        with Session(self.engine) as session:
+            if not claim(session=session, entry_id=entry.id, now=now, lease_until=now + LEASE):
+                return True  # another sender took it
+            session.commit()
+        try:
+            self._send(entry)
+        except DeliveryError as error:
+            self._failed(entry, error, report)
+            return False
+        with Session(self.engine) as session:
+            finish(session=session, entry_id=entry.id, status=OutboxStatus.SENT, now=self.clock())
+            session.commit()
+        report.sent += 1
+        return True
+
+    def _send(self, entry: PendingEntry) -> None:
+        if entry.kind in (MESSAGE, DIGEST, DIGEST_CHART):
+            self._send_message(entry)
+            return
+        assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
+        with Session(self.engine) as session:
+            card = load_card(
+                session=session,
+                handoff_id=entry.handoff_id,
+                team=self.team,
+                reasons=self.reasons,
+                sla=self.sla,
+            )
+            channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+        if entry.kind == POST_DM_COPY and entry.channel:
+            self.pacer.wait(entry.channel)
+            self.surface.post_card(channel=entry.channel, card=card)
+            return
+        channel = channel or entry.channel or self.team.channel
+        if entry.kind == POST_CARD:
+            if ts is None:
+                self._post(entry, channel, card)
+            return
+        if ts is None:
+            raise DeliveryError("not_posted_yet")  # its post is still queued: retry later
+        self.pacer.wait(channel)
+        self.surface.update_card(posted=Posted(channel, ts), card=card)
+
+    def _send_message(self, entry: PendingEntry) -> None:
+        channel = entry.channel
+        assert channel is not None, f"outbox entry {entry.id} names no channel"
+        with Session(self.engine) as session:
+            payload = message_payload(session=session, entry_id=entry.id)
+        text = str(payload.get("text", ""))
+        if entry.kind == DIGEST_CHART:
+            png = digest_chart(payload["numbers"])
+            if png is None:  # matplotlib was uninstalled since the chart was queued
+                log.warning("Digest chart skipped: install the `charts` extra to draw it")
+                return
+            period = payload["numbers"]["period"]
+            self.pacer.wait(channel)
+            self.surface.upload_image(
+                channel=channel,
+                png=png,
+                filename=f"handoff-digest-{period}.png",
+                title=f"Funnel and SLA compliance by rep, {period}",
+            )
+            return
+        self.pacer.wait(channel)
+        if entry.kind == DIGEST:
+            self.surface.post_digest(channel=channel, text=text, numbers=payload["numbers"])
+            return
+        actions_for = entry.handoff_id if payload.get("escalation_actions") else None
+        self.surface.post_message(channel=channel, text=text, actions_for=actions_for)
+
+    def _post(self, entry: PendingEntry, channel: str, card: Card) -> None:
+        found = None
+        if entry.attempts > 0:  # an earlier try may have posted before we could record it
+            since = entry.created_at.timestamp() - RECONCILE_WINDOW_S
+            found = self.surface.find_card(channel=channel, handoff_id=card.handoff_id, since=since)
+        if found is None:
+            self.pacer.wait(channel)
+            found = self.surface.post_card(channel=channel, card=card)
+        with Session(self.engine) as session:
+            record_posted(
+                session=session,
+                handoff_id=card.handoff_id,
+                channel=found.channel,
+                ts=found.ts,
+                posted_at=self.clock(),
+            )
+            session.commit()
+
+    def _failed(self, entry: PendingEntry, error: DeliveryError, report: DeliveryReport) -> None:
+        now = self.clock()
+        attempts = entry.attempts + 1
+        again: datetime | None
+        if error.retry_after is not None:  # a rate limit: wait as told; not a failed try
+            status, again, uncount = (
+                OutboxStatus.PENDING,
+                now + timedelta(seconds=error.retry_after),
+                True,
+            )
+        elif error.permanent or attempts >= MAX_ATTEMPTS:
+            status, again, uncount = OutboxStatus.DEAD, None, False
+        else:
+            status, again, uncount = (
+                OutboxStatus.PENDING,
+                now + timedelta(seconds=min(2**attempts, 600)),
+                False,
+            )
+        with Session(self.engine) as session:
+            finish(
+                session=session,
+                entry_id=entry.id,
+                status=status,
+                now=now,
+                next_attempt_at=again,
+                error=str(error),
+                uncount=uncount,
+            )
+            session.commit()
+        if status is OutboxStatus.DEAD:
+            report.dead += 1
+            log.error(
+                "Slack message %s (%s for hand-off %s to %s) given up after %d attempt(s): %s",
+                entry.id,
+                entry.kind,
+                entry.handoff_id,
+                entry.channel,
+                attempts,
+                error,
+            )
+            return
+        report.rescheduled += 1
+        if not uncount:
+            log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)

@@ -1,0 +1,224 @@
+"""The weekly digest: one period's numbers, for Slack and for the terminal."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+from sqlmodel import Session
+
+from bot.config import DigestConfig, RejectReason, TeamConfig
+from bot.messaging.sender import DIGEST, DIGEST_CHART
+from bot.reports.charts import charts_available
+from bot.reports.format import FORMATTERS
+from bot.slack.text import mrkdwn
+from store.metrics import (
+    Period,
+    anything_in,
+    cohort,
+    escalations,
+    leads_in,
+    reject_reasons,
+    response_minutes,
+)
+from store.outbox import already_sent, claim_notification, enqueue
+from store.outcome_metrics import outcome_conversion
+
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def week_period(week: str | None, *, team: TeamConfig, now: datetime) -> tuple[str, Period]:
+    """Gets an ISO week ("2026-W47"; default: the week of `now`) as a period in the team's
+    time zone, Monday 00:00 to Monday 00:00."""
+    zone = ZoneInfo(team.timezone)
+    if week is None:
+        year, number, _ = now.astimezone(zone).isocalendar()
+    else:
+        found = WEEK.match(week)
+        if not found:
+            raise ValueError(f"{week!r} is not an ISO week: write e.g. 2026-W47")
+        year, number = int(found.group(1)), int(found.group(2))
+    try:
+        monday = date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise ValueError(f"{year} has no week {number}") from None
+    start = datetime.combine(monday, time(0), tzinfo=zone)
+    end = datetime.combine(monday + timedelta(days=7), time(0), tzinfo=zone)
+    return f"{year}-W{number:02d}", Period(start, end)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def metrics(
+    *,
+    session: Session,
+    week: str,
+    period: Period,
+    reasons: list[RejectReason],
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """Gets the digest's numbers for a period (deadlines judged as of `as_of`, by default
+    the period's end)."""
+    as_of = period.end if as_of is None else min(as_of, period.end)
+    sources = leads_in(session=session, period=period)
+    handed = cohort(session=session, period=period, as_of=as_of)
+    statuses = handed["statuses"]
+    accepted, rejected = statuses.get("accepted", 0), statuses.get("rejected", 0)
+    labels = {reason.code: reason.label for reason in reasons}
+    total_in = sum(sources.values())
+    return {
+        "period": week,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "leads_in": total_in,
+        "leads_in_by_source": sources,
+        "handed_off": handed["handed_off"],
+        "handed_off_by_tier": handed["by_tier"],
+        "accepted": accepted,
+        "rejected": rejected,
+        "pending": statuses.get("pending", 0),
+        "reassigned": statuses.get("reassigned", 0),
+        "acceptance_rate": _rate(accepted, accepted + rejected),
+        "lead_to_mql_rate": _rate(handed["handed_off"], total_in),
+        "mql_to_sql_rate": _rate(accepted, handed["handed_off"]),
+        "response_minutes": response_minutes(session=session, period=period),
+        "sla_compliance": handed["sla_compliance"],
+        "breaches": handed["breaches"],
+        "breaches_by_tier": handed["breaches_by_tier"],
+        "escalations": escalations(session=session, period=period),
+        "reject_reasons": [
+            {**row, "label": labels.get(row["code"], row["code"])}
+            for row in reject_reasons(session=session, period=period)
+        ],
+        "reps": handed["reps"],
+        "outcomes": outcome_conversion(session=session, period=period),
+    }
+
+
+def with_change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """Adds `change`: the difference from the previous period for the headline numbers."""
+    keys = (
+        "leads_in",
+        "handed_off",
+        "accepted",
+        "rejected",
+        "acceptance_rate",
+        "mql_to_sql_rate",
+        "breaches",
+        "escalations",
+    )
+    change: dict[str, Any] = {}
+    for key in keys:
+        now_value, then_value = current.get(key), previous.get(key)
+        change[key] = (
+            None if now_value is None or then_value is None else round(now_value - then_value, 4)
+        )
+    overall_now = current["sla_compliance"]["overall"]
+    overall_then = previous["sla_compliance"]["overall"]
+    change["sla_compliance"] = (
+        None
+        if overall_now is None or overall_then is None
+        else round(overall_now - overall_then, 4)
+    )
+    return {**current, "change": change}
+
+
+def last_scheduled(config: DigestConfig, *, timezone: str, now: datetime) -> datetime | None:
+    """Gets the most recent scheduled posting time at or before `now` (APScheduler's cron
+    trigger does the calendar arithmetic, daylight saving included)."""
+    hour, minute = (int(part) for part in config.time.split(":"))
+    trigger = CronTrigger(day_of_week=config.day, hour=hour, minute=minute, timezone=timezone)
+    # The first firing after (now - 7 days) is the latest one at or before now; the search
+    # start is exclusive of last week's firing itself (+1 µs), or that one would come back.
+    start = now - timedelta(days=7) + timedelta(microseconds=1)
+    found: datetime | None = trigger.get_next_fire_time(None, start)
+    return found if found is not None and found <= now else None
+
+
+def weekly_numbers(
+    *,
+    session: Session,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    week: str | None,
+    now: datetime,
+) -> dict[str, Any]:
+    """Gets a week's numbers with their change from the week before."""
+    label, period = week_period(week, team=team, now=now)
+    before_label, before = week_period(None, team=team, now=period.start - timedelta(days=1))
+    current = metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
+    previous = metrics(
+        session=session, week=before_label, period=before, reasons=reasons, as_of=now
+    )
+    return with_change(current, previous)
+
+
+def post_if_due(
+    *,
+    session: Session,
+    team: TeamConfig,
+    digest: DigestConfig,
+    reasons: list[RejectReason],
+    now: datetime,
+) -> str | None:
+    """Queues the digest of the week before the last scheduled time, once per week (a run
+    missed during downtime is posted late, once); gets the week posted, if any. A week
+    with nothing in it (no leads, no hand-offs: a new installation) is not posted."""
+    scheduled = last_scheduled(digest, timezone=team.timezone, now=now)
+    if scheduled is None:
+        return None
+    week, period = week_period(None, team=team, now=scheduled - timedelta(days=7))
+    key = f"digest:{week}"
+    # Checked every minute by the worker: the cheap looks first, the numbers only when due.
+    if already_sent(session=session, key=key) or not anything_in(session=session, period=period):
+        return None
+    numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
+    if not claim_notification(
+        session=session, key=key, kind="digest", handoff_id=None, level=0, now=now
+    ):
+        return None
+    queue_digest(session=session, team=team, digest=digest, numbers=numbers, now=now)
+    return week
+
+
+def queue_digest(
+    *,
+    session: Session,
+    team: TeamConfig,
+    digest: DigestConfig,
+    numbers: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Queues a week's digest for the digest channel, and its chart when the `charts`
+    extra is installed (drawn when sent)."""
+    channel = digest_channel(team=team, digest=digest)
+    text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
+    entries: list[dict[str, Any]] = [
+        {
+            "kind": DIGEST,
+            "channel": channel,
+            "handoff_id": None,
+            "payload": {"text": text, "numbers": numbers},
+        }
+    ]
+    if charts_available():
+        entries.append(
+            {
+                "kind": DIGEST_CHART,
+                "channel": channel,
+                "handoff_id": None,
+                "payload": {"numbers": numbers},
+            }
+        )
+    enqueue(session=session, entries=entries, now=now)
+
+
+def digest_channel(*, team: TeamConfig, digest: DigestConfig) -> str:
+    """Gets where the digest goes: [digest] channel, else team.digest_channel, else the
+    team channel."""
+    return digest.channel or team.digest_channel or team.channel

@@ -1,0 +1,65 @@
+"""The one place numbers become words: durations, percentages, amounts, tier names.
+Every surface (Slack, the terminal, JSON's companions) formats through these, so a
+figure reads the same wherever it is shown. Also renders templates for a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.resources import environment
+from scoring.rules import Tier
+
+TIER_LABELS = {
+    Tier.HIGH_PRIORITY: "High priority",
+    Tier.SQL: "SQL",
+    Tier.MQL: "MQL",
+    Tier.NURTURE: "Nurture",
+}
+
+
+def tier_label(tier: Tier | str) -> str:
+    """Gets a tier as people read it ("High priority", "MQL")."""
+    return TIER_LABELS[Tier(tier)]
+
+
+def duration(minutes: float) -> str:
+    """Says how long a number of minutes is, as people say it."""
+    if minutes < 1:
+        return "under a minute"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    hours = minutes / 60
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def pct(value: float | None) -> str:
+    """Formats a share as a percentage ("n/a" when there is nothing to divide)."""
+    return "n/a" if value is None else f"{value * 100:.0f}%"
+
+
+def delta(value: float | None, *, percent: bool = False) -> str:
+    """Formats a change from last week (nothing when unchanged or unknown)."""
+    if value is None or value == 0:
+        return ""
+    shown = f"{value * 100:+.0f} pts" if percent else f"{value:+g}"
+    return f" ({shown} vs last week)"
+
+
+def minutes(value: float | None) -> str:
+    """Formats a response time given in minutes."""
+    return "n/a" if value is None else duration(value)
+
+
+def money(value: float) -> str:
+    """Formats a won amount."""
+    return f"{value:,.0f}"
+
+
+FORMATTERS = {"pct": pct, "delta": delta, "minutes": minutes, "money": money}
+
+_TERMINAL = environment(lambda value: "" if value is None else value)
+
+
+def terminal(template: str, **values: Any) -> str:
+    """Renders a template for a terminal: nothing escaped (it is not going to Slack)."""
+    return _TERMINAL.get_template(template).render(**values).strip()

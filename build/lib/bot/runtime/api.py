@@ -1,0 +1,252 @@
+"""The HTTP app: intake API and health. Built by `create_api`; served by uvicorn.
+
+Errors are plain JSON a client can act on: 401 for a missing or wrong token, 413 for a
+body over 1 MiB, 422 with each bad field named, 404 for an activity of an unknown lead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, QueuePool, text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bot.config import SlaConfig, TeamConfig
+from bot.handoffs.inputs import LeadIn, OutcomeIn, StandaloneActivityIn, field_errors
+from bot.handoffs.intake import Context, UnknownLead, ingest_activity, ingest_leads
+from bot.handoffs.outcomes import record
+from scoring import ScoringRules
+from store.db import is_sqlite
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+UNAUTHORISED = "missing or wrong API token: send `Authorization: Bearer $HANDOFF_API_TOKEN`"
+
+
+@dataclass(frozen=True)
+class AppState:
+    """What request handlers share: the database, the rules, the team, the token."""
+
+    engine: Engine
+    rules: ScoringRules
+    team: TeamConfig
+    api_token: str
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sla: SlaConfig | None = None
+
+
+class BodyLimit:
+    """Answers 413 to a request body over `limit` bytes, whether it says its length up
+    front (Content-Length) or streams it in chunks.
+
+    The body is read here (at most `limit` bytes are held) and replayed to the app, so
+    the limit holds before any parsing starts.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.limit:
+            await _too_large(self.limit)(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit:
+                await _too_large(self.limit)(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(b"".join(chunks), receive), send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"request body over {limit // 1024} KiB; send fewer leads per request"},
+        status_code=413,
+    )
+
+
+def database_workers(engine: Engine) -> int:
+    """Gets how many requests may work on the database at once: SQLite takes one writer
+    at a time (see store.db), PostgreSQL as many as the connection pool holds."""
+    if is_sqlite(engine):
+        return 1
+    pool = engine.pool
+    return pool.size() if isinstance(pool, QueuePool) else 5
+
+
+def create_api(state: AppState) -> FastAPI:
+    """Builds the HTTP app around shared state."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Database work runs on this executor, not on the framework's shared thread pool:
+        # waiting requests queue on the event loop instead of as blocked threads
+        # contending for the GIL and the connection, which kept p99 latency high.
+        workers = database_workers(state.engine)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db") as executor:
+            app.state.executor = executor
+            yield
+
+    app = FastAPI(title="Lead hand-off", docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.state.handoff = state
+    app.add_middleware(BodyLimit)
+    app.add_exception_handler(RequestValidationError, _invalid_body)  # type: ignore[arg-type]
+    app.add_exception_handler(UnknownLead, _unknown_lead)  # type: ignore[arg-type]
+    _routes(app)
+    return app
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.handoff
+    return state
+
+
+# Dependencies are `async` on purpose: FastAPI runs a sync dependency in its thread pool,
+# and these do no I/O, so a thread hop per dependency would cost more than the work.
+async def _authorised(request: Request) -> AppState:
+    state = _state(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    # Constant-time comparison: response time must not tell how much of a guess was right.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        token.strip().encode(), state.api_token.encode()
+    ):
+        raise _Unauthorised
+    return state
+
+
+class _Unauthorised(Exception):
+    pass
+
+
+Authorised = Annotated[AppState, Depends(_authorised)]
+
+
+def _routes(app: FastAPI) -> None:
+    @app.exception_handler(_Unauthorised)
+    async def _unauthorised(_request: Request, _exc: _Unauthorised) -> JSONResponse:
+        return JSONResponse(
+            {"detail": UNAUTHORISED},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.post("/api/leads")
+    async def post_lead(request: Request, lead: LeadIn, state: Authorised) -> JSONResponse:
+        """Takes in one lead (and its activities); scores it; hands it off if it qualifies."""
+
+        def work(session: Session, context: Context) -> dict[str, Any]:
+            (outcome,) = ingest_leads(session=session, leads=[lead], context=context)
+            return outcome.to_response()
+
+        return JSONResponse(await _in_transaction(request, state, work))
+
+    @app.post("/api/activities")
+    async def post_activity(
+        request: Request, activity: StandaloneActivityIn, state: Authorised
+    ) -> JSONResponse:
+        """Adds one activity to a known lead and re-scores it."""
+
+        def work(session: Session, context: Context) -> dict[str, Any]:
+            outcome = ingest_activity(session=session, activity_in=activity, context=context)
+            return {**outcome.to_response(), "added": outcome.activities_added > 0}
+
+        return JSONResponse(await _in_transaction(request, state, work))
+
+    @app.post("/api/outcomes")
+    async def post_outcome(request: Request, outcome: OutcomeIn, state: Authorised) -> JSONResponse:
+        """Records what became of a lead (opportunity, closed-won, closed-lost); sending
+        the same outcome again changes nothing."""
+
+        def work(session: Session, context: Context) -> dict[str, Any]:
+            unknown = record(session=session, outcomes=[outcome], now=context.now)
+            if unknown:
+                raise UnknownLead(
+                    f"no lead {outcome.lead_external_id!r} from {outcome.source_system!r}: "
+                    "post the lead to /api/leads first"
+                )
+            return {
+                "source_system": outcome.source_system,
+                "lead_external_id": outcome.lead_external_id,
+                "stage": outcome.stage,
+                "recorded": True,
+            }
+
+        return JSONResponse(await _in_transaction(request, state, work))
+
+    @app.get("/healthz")
+    def healthz(request: Request) -> JSONResponse:
+        """Tells whether the app and its database answer."""
+        try:
+            with _state(request).engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("health check: database unreachable: %s", exc)
+            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def _in_transaction(
+    request: Request, state: AppState, work: Callable[[Session, Context], dict[str, Any]]
+) -> dict[str, Any]:
+    """Runs `work` in one transaction on the database executor; gets its result."""
+
+    def run() -> dict[str, Any]:
+        context = Context(rules=state.rules, team=state.team, now=state.clock(), sla=state.sla)
+        with Session(state.engine, expire_on_commit=False) as session:
+            result = work(session, context)
+            session.commit()
+        return result
+
+    executor: ThreadPoolExecutor = request.app.state.executor
+    return await asyncio.get_running_loop().run_in_executor(executor, run)
+
+
+async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = field_errors(exc.errors())
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return JSONResponse({"detail": f"invalid request body: {summary}", "errors": errors}, 422)
+
+
+async def _unknown_lead(_request: Request, exc: UnknownLead) -> JSONResponse:
+    return JSONResponse({"detail": str(exc)}, status_code=404)

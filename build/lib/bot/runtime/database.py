@@ -1,0 +1,50 @@
+"""The database as the processes open it: migrations applied at start, one explanation
+when it cannot be reached, and a context manager that always disposes of the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from store.db import make_engine
+from store.migrate import upgrade
+
+HINT = "Check DATABASE_URL (e.g. sqlite:///handoff.db or postgresql+psycopg://user@host/db)."
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or opened; the message says which and what to check."""
+
+
+def shown_url(url: str) -> str:
+    """Gets a database URL fit to print (password hidden)."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
+    """Gets the error to show for a database that cannot be reached."""
+    return DatabaseUnavailable(f"{shown_url(url)}: cannot reach the database: {exc.orig}\n{HINT}")
+
+
+def open_database(database_url: str) -> tuple[Engine, str | None]:
+    """Connects and applies pending migrations; gets the engine and its revision."""
+    engine = make_engine(database_url)
+    try:
+        return engine, upgrade(engine)
+    except OperationalError as exc:
+        engine.dispose()
+        raise unavailable(database_url, exc) from None
+
+
+@contextmanager
+def database(database_url: str) -> Iterator[Engine]:
+    """An engine on the database, up to date, disposed of when the block ends."""
+    engine, _ = open_database(database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -1,0 +1,105 @@
+"""`handoff demo`: the whole hand-off on this machine, in a Slack sandbox you can click.
+
+`run_live` starts the app, the sandbox and its web page, and feeds leads in until
+stopped; `run_sandbox` runs the local Slack alone.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import webbrowser
+
+from bot.sandbox.slack_api import SlackSandbox
+from bot.sandbox.stack import API_TOKEN, DemoStack, sample_leads
+
+FIRST_BATCH = 6
+
+
+LIVE = """\
+The hand-off is running on this machine, with a local Slack you can click:
+
+    {page}
+
+  * #sales-leads gets a card for every lead worth a rep's time; Accept or Reject it
+    (a reject asks why). "Viewing as" switches between the reps and their manager.
+  * The clock buttons fast-forward time: a reminder before a deadline, the manager's
+    DM after it, and on Monday at 09:00 the weekly digest in #sales-leads.
+  * Type /handoff queue, /handoff stats or /handoff ooo on in the box at the bottom.
+
+Behind it: the real HTTP app at {app} (POST /api/leads with "Authorization: Bearer
+{token}" to add your own leads), a temporary SQLite database, and the worker.
+A new lead arrives every {every:.0f} s ({count} in all). Ctrl-C stops everything.
+"""
+
+
+def can_open_browser() -> bool:
+    """Tells whether a browser could open here (not over SSH, not in CI)."""
+    if os.environ.get("CI"):
+        return False
+    return sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
+    """Runs the clickable demo until interrupted."""
+    try:
+        stack = DemoStack(sandbox_port=port).start()
+    except OSError as exc:
+        print(
+            f"handoff demo: cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}): "
+            "another program (or another demo) has it. Run `handoff demo --port 0` to take "
+            "any free port, or choose one with --port N.",
+            file=sys.stderr,
+        )
+        return 2
+    stop = threading.Event()
+    feeder = threading.Thread(target=_feed, args=(stack, leads, every, stop), daemon=True)
+    print(
+        LIVE.format(
+            page=stack.page_url, app=stack.app_url, token=API_TOKEN, every=every, count=leads
+        ),
+        flush=True,
+    )
+    feeder.start()
+    if open_browser:
+        webbrowser.open(stack.page_url)
+    try:
+        while feeder.is_alive() or not stop.is_set():
+            stop.wait(0.5)
+    except KeyboardInterrupt:
+        print("\nStopping…", flush=True)
+    finally:
+        stop.set()
+        stack.stop()
+    return 0
+
+
+def _feed(stack: DemoStack, count: int, every: float, stop: threading.Event) -> None:
+    """Sends the sample leads in: the first six at once, then one every `every` seconds."""
+    for i, lead in enumerate(sample_leads(count, stack.config.scoring)):
+        if i >= FIRST_BATCH and stop.wait(every):
+            return
+        answer = stack.post_lead(lead)
+        handoff = answer.get("handoff") or {}
+        print(
+            f"lead {i + 1}/{count}: {lead.body['first_name']} {lead.body['last_name']} "
+            f"({lead.body['source']}), score {answer['score']['total']:.0f}, "
+            f"{answer['score']['tier']}" + (f" -> {handoff['rep']}" if handoff.get("rep") else ""),
+            flush=True,
+        )
+
+
+def run_sandbox(*, host: str, port: int) -> int:
+    """Runs the local Slack sandbox until interrupted."""
+    sandbox = SlackSandbox(host=host, port=port)
+    print(f"Slack sandbox listening: SLACK_API_URL={sandbox.url} (Ctrl-C to stop)", flush=True)
+    try:
+        sandbox.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.server.server_close()
+    return 0

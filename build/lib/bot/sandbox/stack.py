@@ -1,0 +1,244 @@
+"""The whole hand-off on one machine, for `handoff demo`: the real HTTP app (intake API and
+/slack/events), the worker's jobs and the outbox sender, a temporary SQLite database, and
+the local Slack sandbox with its web page, all on a clock that can be fast-forwarded so
+reminders, escalations and the digest can be seen without waiting for them.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time as clock_time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from bot.config import Config, load_config, report_channel
+from bot.handoffs.team import sync_team
+from bot.messaging.sender import Deliverer, DeliveryReport, Pacer
+from bot.resources import example_file
+from bot.runtime.api import AppState, create_api
+from bot.runtime.database import open_database
+from bot.runtime.worker import Worker
+from bot.sandbox.samples import SampleLead, built_in_leads, olist_folder, olist_leads
+from bot.sandbox.slack_api import SlackSandbox
+from bot.sandbox.web import Person, SandboxWeb
+from bot.slack.app import create_app, mount
+from bot.slack.deps import Deps
+from bot.slack.simulator import Simulator
+from bot.slack.surface import SlackSurface, web_client
+from scoring import Activity, ScoringRules, compiled
+
+API_TOKEN = "demo-intake-token"
+SIGNING_SECRET = "demo-signing-secret"
+# Monday 2026-11-23, 09:30 in New York: the business calendar is open.
+DEMO_START = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+MANAGER = Person("U0DANA", "Dana Reyes", "manager")
+CHANNEL_NAMES = {"C0SALESLEADS": "sales-leads", "C0SALESMGMT": "sales-leadership"}
+FIRST_NAMES = ("Ana", "Bruno", "Camila", "Diego", "Elisa", "Fábio", "Gabriela", "Hugo")
+LAST_NAMES = ("Souza", "Lima", "Ferreira", "Almeida", "Rocha", "Martins", "Barbosa", "Pinto")
+
+
+class DemoClock:
+    """Time as the demo's app sees it: a fixed Monday morning, running at the speed of the
+    wall clock, plus however far it was fast-forwarded."""
+
+    def __init__(self, start: datetime = DEMO_START) -> None:
+        self.start, self.began, self.skipped = start, clock_time.monotonic(), timedelta(0)
+        self.lock = threading.Lock()
+
+    def now(self) -> datetime:
+        """Gets the demo's current time."""
+        with self.lock:
+            return (
+                self.start + timedelta(seconds=clock_time.monotonic() - self.began) + self.skipped
+            )
+
+    def advance(self, by: timedelta) -> datetime:
+        """Fast-forwards; gets the new time."""
+        with self.lock:
+            self.skipped += by
+        return self.now()
+
+
+def demo_config(folder: Path) -> Config:
+    """Writes the demo's config (the Olist rules and the sample team) and loads it."""
+    path = folder / "handoff.toml"
+    parts = [
+        example_file(name).read_text(encoding="utf-8") for name in ("olist.toml", "demo-team.toml")
+    ]
+    path.write_text("\n".join(parts))
+    return load_config(path)
+
+
+def sample_leads(count: int, rules: ScoringRules) -> Iterator[SampleLead]:
+    """Gets leads for the demo: Olist's MQLs in date order (with made-up names) where the
+    data is present, else the built-in samples. Most MQLs of a real funnel stay with
+    marketing; to give the reps something to do, only one in four of those is kept."""
+    folder = olist_folder()
+    pool = olist_leads(folder) if folder else list(built_in_leads(count * 4, start=DEMO_START))
+    engine = compiled(rules)
+    kept, skipped = [], 0
+    for lead in pool:
+        activities = [Activity(a["kind"], lead.at) for a in lead.body["activities"]]
+        if not engine.score(lead.body, activities, lead.at).routable:
+            skipped += 1
+            if skipped % 4:
+                continue
+        kept.append(lead)
+        if len(kept) == count:
+            break
+    for i, lead in enumerate(kept):
+        body = dict(lead.body)
+        body.setdefault("first_name", FIRST_NAMES[i % len(FIRST_NAMES)])
+        body.setdefault("last_name", LAST_NAMES[(i * 3) % len(LAST_NAMES)])
+        body["activities"] = []  # re-stamped when they arrive: the demo's time, not 2017's
+        yield SampleLead(lead.at, body)
+
+
+@dataclass
+class DemoStack:
+    """Everything `handoff demo` runs; `start()` it, then `stop()`."""
+
+    sandbox_port: int = 0
+    clock: DemoClock = field(default_factory=DemoClock)
+    folder: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
+
+    def start(self) -> DemoStack:
+        """Starts the sandbox, the app and the worker; gets self."""
+        self.config = demo_config(Path(self.folder.name))
+        settings = self.config.settings
+        team = self.config.team
+        self.engine, _ = open_database(f"sqlite:///{Path(self.folder.name) / 'demo.db'}")
+        sync_team(engine=self.engine, team=team)
+        self.sandbox = SlackSandbox(port=self.sandbox_port).start()
+        self.sandbox.state.now = lambda: self.clock.now().timestamp()
+        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [MANAGER]
+        for person in self.people:
+            self.sandbox.add_user(person.id, person.name)
+        client = web_client(token="xoxb-sandbox", api_url=self.sandbox.url)
+        # The sandbox is not Slack: no need to pace cards to one a second there.
+        self.deliverer = Deliverer(
+            engine=self.engine,
+            surface=SlackSurface(client),
+            team=team,
+            reasons=settings.reject_reasons,
+            clock=self.clock.now,
+            sla=settings.sla,
+            pacer=Pacer(rate=50, burst=50),
+        )
+        self.worker = Worker(
+            engine=self.engine,
+            team=team,
+            sla=settings.sla,
+            reasons=settings.reject_reasons,
+            deliverer=self.deliverer,
+            clock=self.clock.now,
+            digest=settings.digest,
+            report_channel=report_channel(settings),
+        )
+        api = create_api(
+            AppState(
+                engine=self.engine,
+                rules=self.config.scoring,
+                team=team,
+                api_token=API_TOKEN,
+                clock=self.clock.now,
+                sla=settings.sla,
+            )
+        )
+        deps = Deps(
+            engine=self.engine,
+            team=team,
+            reasons=settings.reject_reasons,
+            clock=self.clock.now,
+            sla=settings.sla,
+            wake_sender=self.worker.wake,
+        )
+        mount(api, create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps))
+        self.app_url = self._serve(api)
+        self.http = httpx.Client(timeout=10)
+        self.simulator = Simulator(
+            events_url=f"{self.app_url}/slack/events",
+            signing_secret=SIGNING_SECRET,
+            client=self.http,
+        )
+        self.sandbox.web = SandboxWeb(
+            sandbox=self.sandbox,
+            simulator=self.simulator,
+            people=self.people,
+            channel_names=CHANNEL_NAMES,
+            clock=self.clock.now,
+            on_fast_forward=self.fast_forward,
+            timezone=team.timezone,
+        )
+        self.worker.start()
+        return self
+
+    def _serve(self, api: Any) -> str:
+        config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.server_thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server_thread.start()
+        deadline = clock_time.monotonic() + 20
+        while not self.server.started:
+            if clock_time.monotonic() > deadline or not self.server_thread.is_alive():
+                raise RuntimeError("the demo's HTTP app did not start")
+            clock_time.sleep(0.02)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def page_url(self) -> str:
+        """Gets the sandbox's web page address."""
+        return self.sandbox.url.removesuffix("api/")
+
+    def post_lead(self, lead: SampleLead) -> dict[str, Any]:
+        """Sends a lead to POST /api/leads, as a CRM or a form would; gets the answer."""
+        now = self.clock.now()
+        body = dict(lead.body)
+        ident = body["external_id"]
+        body["activities"] = [
+            {"id": f"{ident}-form", "kind": "landing_page_form", "occurred_at": now.isoformat()}
+        ]
+        response = self.http.post(
+            f"{self.app_url}/api/leads",
+            json=body,
+            headers={"Authorization": f"Bearer {API_TOKEN}"},
+        )
+        response.raise_for_status()
+        return dict(response.json())
+
+    def fast_forward(self, by: timedelta) -> str:
+        """Moves the clock on, then runs the sweep (reminders, escalations, the digest)
+        and sends what it queued; says what happened."""
+        now = self.clock.advance(by)
+        self.worker.run_sweep()
+        report = self.deliver()
+        return f"now {now:%a %Y-%m-%d %H:%M} UTC; {report.sent} message(s) sent"
+
+    def deliver(self) -> DeliveryReport:
+        """Sends everything due in the outbox now (a few passes: a card's update waits
+        for its post)."""
+        total = DeliveryReport()
+        for _ in range(10):
+            report = self.deliverer.deliver_due()
+            total.sent += report.sent
+            if not report.sent:
+                break
+        return total
+
+    def stop(self) -> None:
+        """Stops everything and removes the temporary database."""
+        self.worker.stop()
+        self.server.should_exit = True
+        self.server_thread.join(timeout=10)
+        self.http.close()
+        self.sandbox.stop()
+        self.engine.dispose()
+        self.folder.cleanup()

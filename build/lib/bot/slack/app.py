@@ -1,0 +1,68 @@
+"""The Bolt app: built by `create_app`, served at POST /slack/events (or over Socket Mode).
+
+No listener is decorated at import time: `create_app` builds everything and each
+listener module registers itself. What listeners need (the database, the config, the
+clock, the sender to wake) reaches them through Bolt's context, put there by one
+middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_sdk import WebClient
+
+from bot.slack.deps import Deps
+from bot.slack.listeners import commands, home
+from bot.slack.listeners import decisions as listeners
+
+log = logging.getLogger(__name__)
+
+
+def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
+    """Builds the Bolt app and registers every listener."""
+    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False)
+
+    @app.middleware
+    def add_deps(context: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
+        context["deps"] = deps
+        return next()
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.exception("Slack listener failed on a %s payload: %s", body.get("type"), error)
+
+    listeners.register(app)
+    home.register(app)
+    commands.register(app)
+    return app
+
+
+def mount(api: FastAPI, app: App, *, path: str = "/slack/events") -> None:
+    """Serves the Bolt app from the FastAPI app (signatures checked by Bolt)."""
+
+    @api.post(path, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        body = await request.body()
+        bolt_request = to_bolt_request(request, body)
+        # Listeners make blocking calls (database, Web API): dispatch off the event loop.
+        bolt_response = await asyncio.get_running_loop().run_in_executor(
+            None, app.dispatch, bolt_request
+        )
+        return to_starlette_response(bolt_response)
+
+
+def start_socket_mode(app: App, app_token: str) -> Any:
+    """Connects the app to Slack over Socket Mode (no public URL needed); gets the handler
+    (call `.close()` to disconnect)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    handler.connect()  # type: ignore[no-untyped-call]
+    return handler

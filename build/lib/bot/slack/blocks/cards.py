@@ -1,0 +1,214 @@
+"""Block Kit for lead cards, built from a `Card` by pure functions.
+
+slack_sdk's block classes validate most limits when serialised; on top of them every text
+is cut to its limit here (with an ellipsis), so an unusually long lead never makes a
+message fail, and a message never has more than Slack's 50 blocks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.config import RejectReason
+from bot.handoffs.cards import Card
+from bot.reports.format import duration, tier_label
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.text import Mrkdwn, date_token, mention, mrkdwn, plain
+from store.models import HandoffStatus
+
+MAX_BLOCKS = 50
+HEADER_MAX = 150
+SECTION_MAX = 3000
+CONTEXT_MAX = 2000
+FALLBACK_MAX = 3000
+
+
+def cut(text: str, limit: int) -> str:
+    """Shortens text to `limit` characters, ending with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _points(value: float) -> str:
+    return f"{value:+.0f}" if float(value).is_integer() else f"{value:+.1f}"
+
+
+def card_text(card: Card) -> str:
+    """Gets the card's plain fallback text (notifications, screen readers)."""
+    return cut(
+        plain(
+            "card_fallback.txt.j2",
+            tier_label=tier_label(card.tier),
+            name=card.name,
+            company=card.company,
+            total=f"{card.total:.0f}",
+        ),
+        FALLBACK_MAX,
+    )
+
+
+def card_blocks(card: Card) -> list[Block]:
+    """Gets the blocks of a lead card in its current state."""
+    header = plain(
+        "card_header.txt.j2", tier_label=tier_label(card.tier), name=card.name, company=card.company
+    )
+    summary = mrkdwn(
+        "card_summary.md.j2",
+        name=card.name,
+        title=card.title,
+        company=card.company,
+        details=card.details,
+        total=f"{card.total:.0f}",
+        fit=f"{card.fit:.0f}",
+        intent=f"{card.intent:.0f}",
+        tier_label=tier_label(card.tier),
+        source=card.source,
+    )
+    blocks: list[Block] = [
+        HeaderBlock(text=cut(header, HEADER_MAX)),
+        SectionBlock(text=MarkdownTextObject(text=cut(summary, SECTION_MAX))),
+    ]
+    if card.factors:
+        factors = [{"label": f["label"], "points": _points(f["points"])} for f in card.factors]
+        reasons = mrkdwn("card_reasons.md.j2", factors=factors)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(reasons, SECTION_MAX))))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(_next(card), SECTION_MAX))))
+    blocks.append(_decision(card))
+    footer = mrkdwn(
+        "card_footer.md.j2",
+        external_id=card.external_id,
+        source_system=card.source_system,
+        rules_version=card.rules_version,
+        handoff_id=card.handoff_id,
+    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(footer, CONTEXT_MAX))]))
+    return blocks[:MAX_BLOCKS]
+
+
+def _next(card: Card) -> Mrkdwn:
+    return mrkdwn(
+        "card_next.md.j2",
+        next_action=card.next_action,
+        rep=mention(card.rep_slack_id) if card.rep_slack_id else None,
+        unassigned_reason=card.unassigned_reason,
+        due=date_token(card.due_at) if card.due_at else None,
+    )
+
+
+def _decision(card: Card) -> Block:
+    if card.status == HandoffStatus.ACCEPTED and card.decided_at:
+        minutes = (card.decided_at - card.created_at).total_seconds() / 60
+        text = mrkdwn(
+            "card_accepted.md.j2",
+            actor=mention(card.decided_by or "unknown"),
+            response=duration(minutes),
+            sla=card.sla_label,
+        )
+        return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
+    if card.status == HandoffStatus.REASSIGNED:
+        text = mrkdwn(
+            "card_reassigned.md.j2",
+            old_rep=mention(card.rep_slack_id) if card.rep_slack_id else "nobody",
+            new_rep=mention(card.reassigned_to) if card.reassigned_to else "nobody yet",
+            after_breach=card.breached,
+        )
+        return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
+    if card.status == HandoffStatus.REJECTED:
+        text = mrkdwn(
+            "card_rejected.md.j2",
+            actor=mention(card.decided_by or "unknown"),
+            reason=card.reject_label or "no reason",
+            note=cut(card.reject_note or "", 1500) or None,
+            disposition=card.disposition,
+        )
+        return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
+    return ActionsBlock(block_id=BlockId.DECISION, elements=_buttons(card))
+
+
+def _buttons(card: Card) -> list[Any]:
+    value = str(card.handoff_id)
+    buttons = [
+        ButtonElement(text="Accept", action_id=ActionId.ACCEPT, value=value, style="primary"),
+        ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value, style="danger"),
+    ]
+    if card.rep_slack_id is None:
+        buttons.insert(0, ButtonElement(text="Claim", action_id=ActionId.CLAIM, value=value))
+    return buttons
+
+
+def to_dicts(blocks: list[Block]) -> list[dict[str, Any]]:
+    """Gets blocks as the JSON the Web API takes (slack_sdk validates them here)."""
+    return [block.to_dict() for block in blocks]
+
+
+def reject_modal(
+    *, handoff_id: int, lead_name: str, reasons: list[RejectReason], state: str
+) -> View:
+    """Gets the reject dialog: a required reason and a note (required for some reasons)."""
+    options = [Option(value=r.code, label=cut(r.label, 75)) for r in reasons[:100]]
+    return View(
+        type="modal",
+        callback_id=CallbackId.REJECT,
+        private_metadata=state,
+        title=PlainTextObject(text="Reject lead"),
+        submit=PlainTextObject(text="Reject"),
+        close=PlainTextObject(text="Cancel"),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=cut(mrkdwn("reject_intro.md.j2", name=lead_name), SECTION_MAX)
+                )
+            ),
+            InputBlock(
+                block_id=BlockId.REJECT_REASON,
+                label=PlainTextObject(text="Why is this lead not sales-ready?"),
+                element=StaticSelectElement(
+                    action_id=ActionId.REJECT_REASON, placeholder="Choose a reason", options=options
+                ),
+            ),
+            InputBlock(
+                block_id=BlockId.REJECT_NOTE,
+                label=PlainTextObject(text="Note for marketing"),
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=ActionId.REJECT_NOTE, multiline=True, max_length=3000
+                ),
+            ),
+        ],
+    )
+
+
+def escalation_blocks(text: str, handoff_id: int) -> list[Block]:
+    """Gets a manager's escalation message: the text, then what they can do about it."""
+    value = str(handoff_id)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX))),
+        ActionsBlock(
+            block_id=BlockId.ESCALATION,
+            elements=[
+                ButtonElement(
+                    text="Reassign",
+                    action_id=ActionId.ESCALATION_REASSIGN,
+                    value=value,
+                    style="primary",
+                ),
+                ButtonElement(text="Remind rep", action_id=ActionId.ESCALATION_REMIND, value=value),
+                ButtonElement(text="Take it", action_id=ActionId.ESCALATION_TAKE, value=value),
+            ],
+        ),
+    ]

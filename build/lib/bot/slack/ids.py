@@ -1,0 +1,41 @@
+"""Every action_id, block_id and callback_id the app uses, in one place."""
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    """Buttons and inputs."""
+
+    ACCEPT = "handoff_accept"
+    REJECT = "handoff_reject"
+    CLAIM = "handoff_claim"
+    REJECT_REASON = "reject_reason"
+    REJECT_NOTE = "reject_note"
+    ESCALATION_REASSIGN = "escalation_reassign"
+    ESCALATION_REMIND = "escalation_remind"
+    ESCALATION_TAKE = "escalation_take"
+
+
+class BlockId(StrEnum):
+    """Blocks that listeners or validation refer to."""
+
+    DECISION = "handoff_decision"
+    REJECT_REASON = "reject_reason_block"
+    REJECT_NOTE = "reject_note_block"
+    ESCALATION = "escalation_actions"
+    HOME_LEAD = "home_lead"  # + ":<hand-off id>": block ids are unique within a view
+
+
+class Command(StrEnum):
+    """Slash commands (slack-manifest.yml declares them)."""
+
+    HANDOFF = "/handoff"
+
+
+class CallbackId(StrEnum):
+    """Modals."""
+
+    REJECT = "handoff_reject_modal"
+
+
+METADATA_EVENT = "lead_handoff"

@@ -1,0 +1,183 @@
+"""Accept, Claim and Reject: the buttons on a lead card and the reject dialog.
+
+Each listener acks first (Slack wants an answer within 3 seconds), then decides through
+`bot.handoffs.decisions`, then tells the clicker anything that went wrong, privately. A modal
+submission is the exception: validation errors must travel in the ack itself.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlmodel import Session
+
+from bot.handoffs import decisions
+from bot.handoffs.cards import load_card
+from bot.handoffs.decisions import Actor, Decision
+from bot.slack.blocks.cards import reject_modal
+from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listeners.home import publish_home
+from store.models import Handoff
+
+
+class RejectState(BaseModel):
+    """What the reject dialog carries in `private_metadata`."""
+
+    handoff_id: int
+    from_home: bool = False
+
+
+def register(app: App) -> None:
+    """Registers the card's listeners."""
+    app.action(ActionId.ACCEPT)(on_accept)
+    app.action(ActionId.CLAIM)(on_claim)
+    app.action(ActionId.REJECT)(on_reject_button)
+    app.action(ActionId.ESCALATION_TAKE)(on_take)
+    app.action(ActionId.ESCALATION_REMIND)(on_remind)
+    app.action(ActionId.ESCALATION_REASSIGN)(on_reassign)
+    app.view(CallbackId.REJECT)(on_reject_submit)
+
+
+def _clicked(body: dict[str, Any]) -> tuple[int, Actor]:
+    return int(body["actions"][0]["value"]), Actor(body["user"]["id"])
+
+
+def _channel(body: dict[str, Any]) -> str | None:
+    return (body.get("channel") or {}).get("id")
+
+
+def _from_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
+def _answer(
+    client: WebClient, body: dict[str, Any], context: BoltContext, user: str, message: str
+) -> None:
+    """Tells the clicker how it went: privately in the channel of the card, or, for a click
+    in App Home, on the republished Home tab."""
+    if _from_home(body):
+        publish_home(client=client, context=context, user=user, notice=message or None)
+        return
+    channel = _channel(body)
+    if channel and message:
+        client.chat_postEphemeral(channel=channel, user=user, text=message)
+
+
+def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
+    deps = context["deps"]
+    with Session(deps.engine) as session:
+        decision: Decision = step(session=session, now=deps.clock(), **kwargs)
+        session.commit()
+    if decision.ok:
+        deps.wake_sender()
+    return decision
+
+
+def _button(step: Any) -> Any:
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        handoff_id, actor = _clicked(body)
+        decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
+        _answer(client, body, context, actor.slack_id, "" if decision.ok else decision.message)
+
+    return listener
+
+
+# Accept: the first authorised click wins; the card is updated through the outbox.
+on_accept = _button(decisions.accept)
+# Claim: a rep takes an unassigned lead (and accepts it).
+on_claim = _button(decisions.claim)
+
+
+def _manager_button(step: Any, *, routing: bool = False) -> Any:
+    """A button on a manager's escalation DM; the result is told to the manager.
+    (`routing`: the step also needs the team and the SLA, to route the lead again.)"""
+
+    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        ack()
+        handoff_id, actor = _clicked(body)
+        deps = context["deps"]
+        extra = {"team": deps.team, "sla": deps.sla} if routing else {}
+        decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
+        message = decision.message or "Done: the lead's card shows it."
+        _answer(client, body, context, actor.slack_id, message)
+
+    return listener
+
+
+# Take it: the manager accepts the lead personally.
+on_take = _manager_button(decisions.accept)
+# Remind rep: a nudge to the rep, from the manager.
+on_remind = _manager_button(decisions.remind_rep)
+# Reassign: the lead goes to the next eligible rep, with a fresh deadline.
+on_reassign = _manager_button(decisions.reassign_by_manager, routing=True)
+
+
+def on_reject_button(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Reject: opens the dialog, if the clicker may decide."""
+    ack()
+    handoff_id, actor = _clicked(body)
+    deps = context["deps"]
+    with Session(deps.engine) as session:
+        handoff = session.get(Handoff, handoff_id)
+        allowed = (
+            decisions.may_decide(session=session, handoff=handoff, actor=actor)
+            if handoff is not None
+            else Decision(False, "This lead is no longer in the system.")
+        )
+        if allowed.ok and handoff is not None and handoff.status != "pending":
+            allowed = Decision(False, f"Already {handoff.status} by <@{handoff.decided_by}>.")
+        card = (
+            load_card(session=session, handoff_id=handoff_id, team=deps.team, reasons=deps.reasons)
+            if allowed.ok
+            else None
+        )
+    if card is None:
+        _answer(client, body, context, actor.slack_id, allowed.message)
+        return
+    state = RejectState(handoff_id=handoff_id, from_home=_from_home(body)).model_dump_json()
+    view = reject_modal(
+        handoff_id=handoff_id, lead_name=card.name, reasons=deps.reasons, state=state
+    )
+    client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+
+def on_reject_submit(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """The reject dialog's submission: validated here, errors shown on the right field."""
+    deps = context["deps"]
+    values = view["state"]["values"]
+    selected = values.get(BlockId.REJECT_REASON, {}).get(ActionId.REJECT_REASON) or {}
+    code = (selected.get("selected_option") or {}).get("value")
+    note = (values.get(BlockId.REJECT_NOTE, {}).get(ActionId.REJECT_NOTE) or {}).get("value") or ""
+    reason = next((r for r in deps.reasons if r.code == code), None)
+    problems = decisions.reject_problems(reason=reason, note=note)
+    if problems:
+        blocks = {"reason": BlockId.REJECT_REASON, "note": BlockId.REJECT_NOTE}
+        ack(response_action="errors", errors={blocks[k]: v for k, v in problems.items()})
+        return
+    assert reason is not None
+    state = RejectState.model_validate_json(view["private_metadata"])
+    decision = _decide(
+        context,
+        decisions.reject,
+        handoff_id=state.handoff_id,
+        actor=Actor(body["user"]["id"]),
+        reason=reason,
+        note=note,
+    )
+    if not decision.ok:
+        # Modal errors are plain text: show "@U123" rather than an unrendered mention.
+        plain = re.sub(r"<@(\w+)>", r"@\1", decision.message)
+        ack(response_action="errors", errors={BlockId.REJECT_REASON: plain})
+        return
+    ack()
+    if state.from_home:
+        publish_home(client=client, context=context, user=body["user"]["id"])

@@ -1,0 +1,125 @@
+"""App Home: a rep's pending leads with Accept / Reject, a manager's team with what is
+past its deadline and this week's numbers. Published on `app_home_opened` and again
+after every click made from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+from sqlmodel import Session
+
+from bot.config import TeamConfig
+from bot.handoffs.queue import Queue, QueueItem, load_queue
+from bot.reports.format import FORMATTERS
+from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
+from bot.slack.ids import ActionId, BlockId
+from bot.slack.text import Mrkdwn, date_token, escape, mention, mrkdwn
+
+MAX_VIEW_BLOCKS = 100
+
+
+def register(app: App) -> None:
+    """Registers the Home tab's listener."""
+    app.event("app_home_opened")(on_home_opened)
+
+
+def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Publishes the Home tab when someone opens it."""
+    if event.get("tab", "home") == "home":
+        publish_home(client=client, context=context, user=event["user"])
+
+
+def publish_home(
+    *, client: WebClient, context: BoltContext, user: str, notice: str | None = None
+) -> None:
+    """Publishes `user`'s Home tab as it stands now (with `notice` on top, if any)."""
+    deps = context["deps"]
+    now = deps.clock()
+    with Session(deps.engine) as session:
+        queue = load_queue(
+            session=session, team=deps.team, reasons=deps.reasons, user=user, now=now
+        )
+    view = home_view(queue, team=deps.team, updated=date_token(now), notice=notice)
+    client.views_publish(user_id=user, view=view.to_dict())
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX)))
+
+
+def _context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=cut(text, CONTEXT_MAX))])
+
+
+def home_view(queue: Queue, *, team: TeamConfig, updated: Mrkdwn, notice: str | None) -> View:
+    """Gets the Home tab of one person."""
+    channel = Mrkdwn(f"<#{escape(team.channel)}>")
+    blocks: list[Block] = [HeaderBlock(text="Lead hand-off")]
+    if notice:
+        blocks.append(_context(f":information_source: {notice}"))
+    blocks.append(_section(mrkdwn("home_intro.md.j2", q=queue, mention=mention, channel=channel)))
+    if queue.is_rep:
+        blocks += _leads(f"Your pending leads ({queue.mine_total})", queue.mine, queue.mine_total)
+    if queue.is_manager and queue.week is not None:
+        late = len(queue.team_breached)
+        blocks += [
+            DividerBlock(),
+            HeaderBlock(text="Your team this week"),
+            _section(mrkdwn("home_week.md.j2", m=queue.week, **FORMATTERS)),
+        ]
+        title = f"Team's pending leads ({queue.team_total}), {late} past deadline"
+        blocks += _leads(title, queue.team, queue.team_total, manager=True)
+    blocks += [DividerBlock(), _context(mrkdwn("home_footer.md.j2", updated=updated))]
+    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+
+
+def _leads(title: str, items: list[QueueItem], total: int, *, manager: bool = False) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=cut(title, 150))]
+    if not items:
+        blocks.append(_section(mrkdwn("home_empty.md.j2", whose=None)))
+    for item in items:
+        rep = mention(item.rep_slack_id) if manager and item.rep_slack_id else None
+        due = date_token(item.due_at) if item.due_at else None
+        blocks.append(_section(mrkdwn("home_item.md.j2", item=item, rep=rep, due=due)))
+        buttons = _manager_buttons(item) if manager else _rep_buttons(item)
+        if buttons:
+            blocks.append(
+                ActionsBlock(block_id=f"{BlockId.HOME_LEAD}:{item.handoff_id}", elements=buttons)
+            )
+    if total > len(items):
+        blocks.append(_context(mrkdwn("home_more.md.j2", more=total - len(items))))
+    return blocks
+
+
+def _rep_buttons(item: QueueItem) -> list[Any]:
+    value = str(item.handoff_id)
+    return [
+        ButtonElement(text="Accept", action_id=ActionId.ACCEPT, value=value, style="primary"),
+        ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value, style="danger"),
+    ]
+
+
+def _manager_buttons(item: QueueItem) -> list[Any]:
+    """A breached lead gets the escalation buttons; the rest need nothing from a manager."""
+    if not item.breached:
+        return []
+    value = str(item.handoff_id)
+    return [
+        ButtonElement(text="Reassign", action_id=ActionId.ESCALATION_REASSIGN, value=value),
+        ButtonElement(text="Remind rep", action_id=ActionId.ESCALATION_REMIND, value=value),
+        ButtonElement(text="Take it", action_id=ActionId.ESCALATION_TAKE, value=value),
+    ]

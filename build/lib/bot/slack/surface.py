@@ -1,0 +1,162 @@
+"""`ChatSurface` on the Slack Web API, through slack_sdk's WebClient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+
+from bot.handoffs.cards import Card
+from bot.messaging.port import DeliveryError, Posted
+from bot.slack.blocks.cards import (
+    FALLBACK_MAX,
+    card_blocks,
+    card_text,
+    cut,
+    escalation_blocks,
+    to_dicts,
+)
+from bot.slack.blocks.digest import digest_blocks
+from bot.slack.ids import METADATA_EVENT
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+# Errors that retrying cannot fix, and what an admin should do about each
+# (https://api.slack.com/methods/chat.postMessage#errors).
+PERMANENT = {
+    "channel_not_found": "the channel does not exist or the app cannot see it: check "
+    "team.channel in the config (a private channel needs the app invited first)",
+    "not_in_channel": "invite the app to the channel: /invite @Lead Handoff",
+    "is_archived": "the channel is archived: unarchive it or change team.channel",
+    "invalid_auth": "SLACK_BOT_TOKEN is not valid: copy the Bot User OAuth Token again",
+    "not_authed": "SLACK_BOT_TOKEN is missing",
+    "account_inactive": "the token's workspace or user was deactivated: reinstall the app",
+    "token_revoked": "the token was revoked: reinstall the app and update SLACK_BOT_TOKEN",
+    "missing_scope": "the app lacks a scope: reinstall it from slack-manifest.yml",
+    "invalid_blocks": "Slack refused the card's blocks: please report this as a bug",
+    "msg_too_long": "the card is too long: please report this as a bug",
+    "message_not_found": "the card to update no longer exists in Slack",
+    "not_allowed_token_type": "file uploads need a bot token (xoxb-): check SLACK_BOT_TOKEN",
+}
+
+
+def web_client(*, token: str, api_url: str = DEFAULT_API_URL) -> WebClient:
+    """Creates the Web API client (connection errors retried once by slack_sdk)."""
+    return WebClient(
+        token=token,
+        base_url=api_url,
+        timeout=10,
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+def delivery_error(exc: SlackApiError) -> DeliveryError:
+    """Says what a Slack error means for the outbox: wait, retry, or give up."""
+    response = exc.response
+    code = str(response.get("error") or f"http_{response.status_code}")
+    if response.status_code == 429:
+        retry_after = float(
+            response.headers.get("Retry-After", response.headers.get("retry-after", 1))
+        )
+        return DeliveryError(code, retry_after=retry_after)
+    if response.status_code >= 500:
+        return DeliveryError(code)
+    if code in PERMANENT:
+        return DeliveryError(code, permanent=True, hint=PERMANENT[code])
+    return DeliveryError(code)
+
+
+class SlackSurface:
+    """Lead cards in Slack channels."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def post_card(self, *, channel: str, card: Card) -> Posted:
+        """Posts a card, with metadata naming its hand-off (for reconciliation)."""
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"handoff_id": card.handoff_id}}
+        response = self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=card_text(card),
+            blocks=to_dicts(card_blocks(card)),
+            metadata=metadata,
+            unfurl_links=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a reminder or an escalation (with the manager's buttons when asked)."""
+        blocks = None if actions_for is None else to_dicts(escalation_blocks(text, actions_for))
+        response = self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest as Block Kit."""
+        response = self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            text=cut(text, FALLBACK_MAX),
+            blocks=to_dicts(digest_blocks(numbers)),
+            unfurl_links=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def upload_image(self, *, channel: str, png: bytes, filename: str, title: str) -> None:
+        """Shares a PNG in a channel through Slack's upload flow (upload URL, then
+        completion: https://api.slack.com/messaging/files#uploading_files)."""
+        try:
+            self._call(
+                self.client.files_upload_v2,
+                channel=channel,
+                content=png,
+                filename=filename,
+                title=title,
+                alt_txt=title,
+            )
+        except SlackRequestError as exc:  # the upload URL itself refused the bytes
+            raise DeliveryError("upload_failed", hint=str(exc)) from exc
+
+    def update_card(self, *, posted: Posted, card: Card) -> None:
+        """Replaces a posted card with its current state."""
+        self._call(
+            self.client.chat_update,
+            channel=posted.channel,
+            ts=posted.ts,
+            text=card_text(card),
+            blocks=to_dicts(card_blocks(card)),
+        )
+
+    def find_card(self, *, channel: str, handoff_id: int, since: float) -> Posted | None:
+        """Looks through recent channel history for this hand-off's card."""
+        response = self._call(
+            self.client.conversations_history,
+            channel=channel,
+            oldest=f"{since:.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and payload.get("handoff_id") == handoff_id
+            ):
+                return Posted(channel=channel, ts=str(message["ts"]))
+        return None
+
+    @staticmethod
+    def _call(method: Any, **kwargs: Any) -> Any:
+        try:
+            return method(**kwargs)
+        except SlackApiError as exc:
+            raise delivery_error(exc) from exc

@@ -1,0 +1,446 @@
+"""Calibration: points tied to revenue, from leads whose outcome is known.
+
+For every rule (the existing ones, and candidates found in the data: a categorical
+field's common values, a numeric field's quartiles, a field left empty, an activity kind
+no rule counts yet) this measures its support, the conversion of the leads it fires on and
+of the rest, the lift over the baseline and a 95% Wilson interval, then suggests points by
+one rubric:
+
+    points = 10 × log2(odds ratio), rounded, within ±40
+
+where the odds ratio compares the leads the rule fires on with the rest (each cell + 0.5).
+A rule that doubles the odds of converting is worth 10 points; one that halves them, -10.
+Added up, such points are a log-odds score, the scale logistic regression works on.
+
+An existing rule keeps its points ("no change") when its support is under `min_support`
+or when the odds ratio its current points imply lies inside the interval the data allows.
+At most `max_changes` changes are suggested, the ones that move scores apart most first
+(|new − old points| × sqrt(p(1 − p)), p the share of leads the rule fires on), one at a
+time: each candidate's odds ratio is measured again among leads the rules chosen so far
+score alike (Mantel-Haenszel over score strata), and after each choice the chosen rules'
+points are fitted again the same way, so two rules that say the same thing are not both
+counted in full. Tier thresholds are suggested from the scores converted leads get under
+the new rules.
+
+Pure: data in, data out; no I/O and no clock reads (`now` is passed in).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from scoring.backtest import auc
+from scoring.candidates import candidate_rules
+from scoring.engine import Activity, compiled
+from scoring.matchers import compile_matcher
+from scoring.rules import DisqualifyRule, FieldRule, IntentRule, ScoringRules, Tier
+
+POINTS_PER_DOUBLING = 10.0
+MAX_POINTS = 40.0
+MIN_CANDIDATE_POINTS = 3.0
+Z95 = 1.959963984540054
+DAY = 86400.0
+
+Rule = FieldRule | IntentRule | DisqualifyRule
+
+
+@dataclass(frozen=True)
+class KnownLead:
+    """A lead with its known outcome."""
+
+    fields: Mapping[str, Any]
+    activities: Sequence[Activity]
+    converted: bool
+
+
+@dataclass(frozen=True)
+class Options:
+    """How much to change, and how much evidence a change needs."""
+
+    max_changes: int = 5
+    min_support: int = 30
+    exclude: frozenset[str] = frozenset()
+
+
+@dataclass
+class RuleStats:
+    """What the data says about one rule."""
+
+    axis: str  # fit, intent or disqualify
+    rule: Rule
+    existing: bool
+    support: int
+    converted_with: int
+    conversion_with: float | None
+    conversion_without: float | None
+    lift: float | None
+    interval: tuple[float, float] | None  # Wilson 95% of conversion_with
+    odds_ratio: float
+    current_points: float
+    suggested_points: float
+    verdict: str  # "change", "no change: …", "add", "too small: …"
+    effect: float = 0.0
+    fires: frozenset[int] = field(default_factory=frozenset, repr=False)
+
+    @property
+    def label(self) -> str:
+        """Gets the rule's label."""
+        return self.rule.label
+
+    def to_dict(self) -> dict[str, Any]:
+        """Gets the statistics as reported by `handoff calibrate --format json`."""
+        return {
+            "label": self.label,
+            "axis": self.axis,
+            "existing": self.existing,
+            "support": self.support,
+            "conversion_with": _r(self.conversion_with),
+            "conversion_without": _r(self.conversion_without),
+            "lift": _r(self.lift),
+            "interval": None if self.interval is None else [_r(v) for v in self.interval],
+            "odds_ratio": _r(self.odds_ratio),
+            "current_points": self.current_points,
+            "suggested_points": self.suggested_points,
+            "verdict": self.verdict,
+            "effect": _r(self.effect),
+            "rule": rule_dict(self.rule),
+        }
+
+
+@dataclass
+class Calibration:
+    """The result: statistics, the chosen changes, the suggested rules and thresholds."""
+
+    n: int
+    positives: int
+    rules: list[RuleStats]
+    candidates: list[RuleStats]
+    changes: list[RuleStats]
+    suggested: ScoringRules
+    auc_before: float | None
+    auc_after: float | None
+    thresholds: dict[str, float]
+
+    @property
+    def baseline(self) -> float | None:
+        """Gets the overall conversion rate."""
+        return self.positives / self.n if self.n else None
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
+    """Gets the Wilson score interval of a proportion (95% by default)."""
+    if trials <= 0:
+        return None
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def odds_ratio(with_yes: int, with_no: int, without_yes: int, without_no: int) -> float:
+    """Gets the odds ratio of a 2×2 table, each cell + 0.5 (Haldane-Anscombe)."""
+    return ((with_yes + 0.5) / (with_no + 0.5)) / ((without_yes + 0.5) / (without_no + 0.5))
+
+
+def rubric(ratio: float) -> float:
+    """Gets the points an odds ratio is worth: 10 × log2, rounded, within ±40."""
+    points = round(POINTS_PER_DOUBLING * math.log2(ratio))
+    return float(max(-MAX_POINTS, min(MAX_POINTS, points)))
+
+
+def implied_ratio(points: float) -> float:
+    """Gets the odds ratio that the rubric turns into these points."""
+    return float(2 ** (points / POINTS_PER_DOUBLING))
+
+
+def _odds(p: float) -> float:
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    return p / (1 - p)
+
+
+def rule_test(rule: Rule) -> Callable[[Mapping[str, Any], Sequence[tuple[str, float]]], bool]:
+    """Gets a function telling whether a rule fires for a lead (fields, activity ages)."""
+    if isinstance(rule, IntentRule) and rule.activity is not None:
+        kinds = frozenset(rule.activity)
+        window = math.inf if rule.within_days is None else rule.within_days
+        need = rule.min_count
+
+        def activity_fires(_: Mapping[str, Any], ages: Sequence[tuple[str, float]]) -> bool:
+            return sum(1 for kind, age in ages if kind in kinds and age <= window) >= need
+
+        return activity_fires
+    name, field_name = rule.matcher_name(), rule.field
+    assert name is not None
+    assert field_name is not None
+    matcher = compile_matcher(name, rule.matcher_value())
+    return lambda lead, _: matcher(lead.get(field_name))
+
+
+def _ages(lead: KnownLead, now: datetime) -> list[tuple[str, float]]:
+    ages = ((a.kind, (now - a.occurred_at).total_seconds() / DAY) for a in lead.activities)
+    return [(kind, age) for kind, age in ages if age >= 0]
+
+
+def calibrate(
+    rules: ScoringRules, leads: Sequence[KnownLead], *, now: datetime, options: Options
+) -> Calibration:
+    """Measures every rule and candidate, chooses the changes, suggests new rules."""
+    ages = [_ages(lead, now) for lead in leads]
+    outcomes = [lead.converted for lead in leads]
+    measure = _Measure(leads, ages, outcomes, options)
+    existing = [
+        measure.stats(axis, rule, existing=True)
+        for axis, group in (("fit", rules.fit), ("intent", rules.intent))
+        for rule in group
+    ]
+    existing += [measure.stats("disqualify", rule, existing=True) for rule in rules.disqualify]
+    candidates = [
+        measure.stats(axis, rule, existing=False)
+        for axis, rule in candidate_rules(rules, leads, exclude=options.exclude)
+    ]
+    changes = _choose(existing, candidates, measure, options)
+    chosen = {id(s.rule) for s in changes}
+    for stats in existing + candidates:
+        if stats.verdict in ("change", "add") and id(stats.rule) not in chosen:
+            stats.verdict = f"could {stats.verdict}: not among the {options.max_changes} chosen"
+    draft = apply_changes(rules, changes)
+    thresholds = suggest_thresholds(draft, leads, now)
+    suggested = _with_tiers(draft, thresholds)
+    return Calibration(
+        n=len(leads),
+        positives=sum(outcomes),
+        rules=existing,
+        candidates=sorted(candidates, key=lambda s: -s.effect),
+        changes=changes,
+        suggested=suggested,
+        auc_before=_auc(rules, leads, now),
+        auc_after=_auc(suggested, leads, now),
+        thresholds=thresholds,
+    )
+
+
+class _Measure:
+    """Counts, over the known leads, how each rule relates to the outcome."""
+
+    def __init__(
+        self,
+        leads: Sequence[KnownLead],
+        ages: list[list[tuple[str, float]]],
+        outcomes: list[bool],
+        options: Options,
+    ) -> None:
+        self.leads, self.ages, self.outcomes, self.options = leads, ages, outcomes, options
+        self.n, self.positives = len(leads), sum(outcomes)
+
+    def fires(self, rule: Rule) -> frozenset[int]:
+        test = rule_test(rule)
+        return frozenset(i for i, lead in enumerate(self.leads) if test(lead.fields, self.ages[i]))
+
+    def stats(self, axis: str, rule: Rule, *, existing: bool) -> RuleStats:
+        fires = self.fires(rule)
+        support = len(fires)
+        yes = sum(1 for i in fires if self.outcomes[i])
+        rest, rest_yes = self.n - support, self.positives - yes
+        ratio = odds_ratio(yes, support - yes, rest_yes, rest - rest_yes)
+        baseline = self.positives / self.n if self.n else 0.0
+        with_rate = yes / support if support else None
+        current = float(rule.points)
+        stats = RuleStats(
+            axis=axis,
+            rule=rule,
+            existing=existing,
+            support=support,
+            converted_with=yes,
+            conversion_with=with_rate,
+            conversion_without=rest_yes / rest if rest else None,
+            lift=(with_rate / baseline) if with_rate is not None and baseline else None,
+            interval=wilson(yes, support),
+            odds_ratio=ratio,
+            current_points=current,
+            suggested_points=rubric(ratio),
+            verdict="",
+            fires=fires,
+        )
+        stats.verdict = self.verdict(stats)
+        stats.effect = _effect(stats, self.n)
+        return stats
+
+    def verdict(self, stats: RuleStats) -> str:
+        if stats.support < self.options.min_support:
+            return f"too small: fires on {stats.support} (< {self.options.min_support})"
+        if stats.support == self.n:
+            return "too small: fires on every lead"
+        if isinstance(stats.rule, DisqualifyRule):
+            return "no change: disqualifiers are policy, not points to tune"
+        if not stats.existing:
+            if abs(stats.suggested_points) < MIN_CANDIDATE_POINTS:
+                return "no change: too weak to add"
+            low, high = self.ratio_interval(stats)
+            if low <= 1 <= high:
+                return "no change: not clearly different from the baseline"
+            return "add"
+        low, high = self.ratio_interval(stats)
+        if low <= implied_ratio(stats.current_points) <= high:
+            return "no change: the data agrees with the current points"
+        if stats.suggested_points == stats.current_points:
+            return "no change: the rubric gives the same points"
+        return "change"
+
+    def ratio_interval(self, stats: RuleStats) -> tuple[float, float]:
+        """Turns the Wilson interval of the conversion with the rule into odds ratios."""
+        assert stats.interval is not None
+        without = stats.conversion_without if stats.conversion_without is not None else 0.5
+        low, high = stats.interval
+        return _odds(low) / _odds(without), _odds(high) / _odds(without)
+
+
+def _choose(
+    existing: list[RuleStats], candidates: list[RuleStats], measure: _Measure, options: Options
+) -> list[RuleStats]:
+    """Chooses at most `max_changes`, one at a time: each candidate is measured among leads
+    the rules so far score alike, and after each choice the chosen rules' points are fitted
+    again the same way (backfitting), so what one rule says is not counted twice."""
+    # Copies: the reported statistics stay those of each rule on its own.
+    pool = [replace(s) for s in existing + candidates if s.verdict in ("change", "add")]
+    points = [0.0] * measure.n
+    for stats in existing:
+        for i in stats.fires:
+            points[i] += stats.current_points
+    chosen: list[RuleStats] = []
+    while pool and len(chosen) < options.max_changes:
+        strata = _Strata(points, measure.outcomes)
+        for stats in pool:
+            _remeasure(stats, strata, measure)
+        pool = [s for s in pool if s.verdict in ("change", "add") and s.effect > 0]
+        if not pool:
+            break
+        best = max(pool, key=lambda s: s.effect)
+        pool.remove(best)
+        chosen.append(best)
+        _shift(points, best.fires, best.suggested_points - best.current_points)
+        _backfit(chosen, points, measure)
+    return [s for s in chosen if s.suggested_points != s.current_points]
+
+
+def _shift(points: list[float], fires: frozenset[int], by: float) -> None:
+    for i in fires:
+        points[i] += by
+
+
+def _backfit(chosen: list[RuleStats], points: list[float], measure: _Measure) -> None:
+    """Fits each chosen rule's points again among leads the other rules score alike."""
+    for _ in range(2):
+        for stats in chosen:
+            own = stats.suggested_points
+            _shift(points, stats.fires, -own)
+            _remeasure(stats, _Strata(points, measure.outcomes), measure)
+            _shift(points, stats.fires, stats.suggested_points)
+
+
+class _Strata:
+    """Leads grouped by the score the other rules give them (up to 12 groups of about
+    equal size), with each group's converted and other counts."""
+
+    GROUPS = 12
+
+    def __init__(self, points: list[float], outcomes: list[bool]) -> None:
+        ordered = sorted(points)
+        n = len(points)
+        cuts = sorted({ordered[(k * n) // self.GROUPS] for k in range(1, self.GROUPS)})
+        self.group = [bisect.bisect_right(cuts, p) for p in points]
+        self.totals = [[0, 0] for _ in range(len(cuts) + 1)]
+        for group, yes in zip(self.group, outcomes, strict=True):
+            self.totals[group][0 if yes else 1] += 1
+
+
+def _remeasure(stats: RuleStats, strata: _Strata, measure: _Measure) -> None:
+    """Measures a rule's odds ratio within the strata (Mantel-Haenszel) and its points."""
+    fired = [[0, 0] for _ in strata.totals]
+    for i in stats.fires:
+        fired[strata.group[i]][0 if measure.outcomes[i] else 1] += 1
+    top = bottom = 0.0
+    for (yes, no), (a, b) in zip(strata.totals, fired, strict=True):
+        c, d = yes - a, no - b
+        total = a + b + c + d
+        top += (a + 0.5) * (d + 0.5) / (total + 2)
+        bottom += (b + 0.5) * (c + 0.5) / (total + 2)
+    stats.odds_ratio = top / bottom
+    stats.suggested_points = rubric(stats.odds_ratio)
+    if not stats.existing and abs(stats.suggested_points) < MIN_CANDIDATE_POINTS:
+        stats.verdict = "no change: says nothing the chosen rules do not"
+    elif stats.existing and stats.suggested_points == stats.current_points:
+        stats.verdict = "no change: the rubric gives the same points"
+    else:
+        stats.verdict = "add" if not stats.existing else "change"
+    stats.effect = _effect(stats, measure.n)
+
+
+def _effect(stats: RuleStats, n: int) -> float:
+    """Gets how much a change moves scores apart: the change in points times the spread
+    of the rule over the leads (sqrt(p(1-p)), largest for a rule that splits them evenly)."""
+    if stats.verdict not in ("change", "add") or not n:
+        return 0.0
+    share = stats.support / n
+    return abs(stats.suggested_points - stats.current_points) * math.sqrt(share * (1 - share))
+
+
+def apply_changes(rules: ScoringRules, changes: Sequence[RuleStats]) -> ScoringRules:
+    """Gets the rules with the chosen changes made (new rules added at the end)."""
+    data = rules.model_dump(by_alias=True, exclude_none=True)
+    for stats in changes:
+        entry = rule_dict(stats.rule) | {"points": stats.suggested_points}
+        group: list[dict[str, Any]] = data.setdefault(stats.axis, [])
+        if stats.existing:
+            index = [r["label"] for r in group].index(stats.label)
+            group[index] = {**group[index], "points": stats.suggested_points}
+        else:
+            group.append(entry)
+    return ScoringRules.model_validate(data)
+
+
+def rule_dict(rule: Rule) -> dict[str, Any]:
+    """Gets a rule as the config file writes it."""
+    return rule.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True) | {
+        "points": rule.points
+    }
+
+
+def suggest_thresholds(
+    rules: ScoringRules, leads: Sequence[KnownLead], now: datetime
+) -> dict[str, float]:
+    """Suggests tier thresholds from the scores converted leads get: MQL where 80% of
+    them are at or above, SQL at their median, high priority where the top 20% start."""
+    engine = compiled(rules)
+    totals = sorted(
+        engine.score(lead.fields, lead.activities, now).total for lead in leads if lead.converted
+    )
+    if not totals:
+        return {t.value: rules.tiers.threshold(t) for t in (Tier.MQL, Tier.SQL, Tier.HIGH_PRIORITY)}
+    picks = [totals[int(q * (len(totals) - 1))] for q in (0.2, 0.5, 0.8)]
+    rounded: list[float] = []
+    for value in picks:
+        step = float(5 * math.floor(value / 5))
+        rounded.append(step if not rounded or step > rounded[-1] else rounded[-1] + 5)
+    return dict(zip(("mql", "sql", "high_priority"), rounded, strict=True))
+
+
+def _with_tiers(rules: ScoringRules, thresholds: dict[str, float]) -> ScoringRules:
+    data = rules.model_dump(by_alias=True, exclude_none=True)
+    data["tiers"] = thresholds
+    return ScoringRules.model_validate(data)
+
+
+def _auc(rules: ScoringRules, leads: Sequence[KnownLead], now: datetime) -> float | None:
+    engine = compiled(rules)
+    totals = [engine.score(lead.fields, lead.activities, now).total for lead in leads]
+    return auc(totals, [lead.converted for lead in leads])

@@ -1,0 +1,1 @@
+"""Persistence: engine setup, tables, query functions and migrations. Never imports bot."""

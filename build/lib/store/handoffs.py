@@ -1,0 +1,203 @@
+"""Queries on hand-offs and the score snapshots they point at, a batch at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlmodel import Session
+
+from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, ShadowScore, table
+
+OPEN_STATUSES = (HandoffStatus.PENDING, HandoffStatus.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class OpenHandoff:
+    """A lead's hand-off that is still pending or was accepted."""
+
+    id: int
+    status: str
+    rep_slack_id: str | None
+    unassigned_reason: str | None
+
+
+def add_snapshots(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Records scores; gets their ids, in the order given."""
+    if not rows:
+        return []
+    snapshots = table(ScoreSnapshot)  # Core, not the ORM's bulk layer: faster
+    statement = insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True)
+    return [row.id for row in session.connection().execute(statement, list(rows))]
+
+
+def add_shadow_scores(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Records leads' scores under the shadow rules."""
+    if rows:
+        session.connection().execute(insert(table(ShadowScore)), list(rows))
+
+
+def open_handoffs(*, session: Session, lead_ids: Iterable[int]) -> dict[int, OpenHandoff]:
+    """Gets each lead's newest pending or accepted hand-off, for the leads that have one."""
+    ids = list(lead_ids)
+    if not ids:
+        return {}
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(
+            handoffs.c.lead_id,
+            handoffs.c.id,
+            handoffs.c.status,
+            reps.c.slack_id,
+            handoffs.c.unassigned_reason,
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(handoffs.c.lead_id.in_(ids), handoffs.c.status.in_(OPEN_STATUSES))
+        .order_by(handoffs.c.id)
+    )
+    return {
+        lead_id: OpenHandoff(handoff_id, status, slack_id, reason)
+        for lead_id, handoff_id, status, slack_id, reason in session.connection().execute(query)
+    }
+
+
+def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Creates pending hand-offs; gets their ids, in the order given."""
+    if not rows:
+        return []
+    values = [{**row, "status": HandoffStatus.PENDING} for row in rows]
+    handoffs = table(Handoff)
+    statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
+    return [row.id for row in session.connection().execute(statement, values)]
+
+
+def record_posted(
+    *, session: Session, handoff_id: int, channel: str, ts: str, posted_at: datetime
+) -> None:
+    """Records where a hand-off's card was posted (the first post only)."""
+    handoffs = table(Handoff)
+    session.connection().execute(
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.message_ts.is_(None))
+        .values(channel=channel, message_ts=ts, posted_at=posted_at)
+    )
+
+
+def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | None]:
+    """Gets (channel, message ts) of a hand-off's card; ts is None until it is posted."""
+    handoffs = table(Handoff)
+    row = (
+        session.connection()
+        .execute(
+            select(handoffs.c.channel, handoffs.c.message_ts).where(handoffs.c.id == handoff_id)
+        )
+        .first()
+    )
+    return (row.channel, row.message_ts) if row else (None, None)
+
+
+def pending_deadlines(
+    *, session: Session, except_version: str | None
+) -> list[tuple[int, str, datetime]]:
+    """Gets (id, tier, created_at) of pending hand-offs whose deadlines came from another
+    policy version."""
+    handoffs = table(Handoff)
+    differs = (
+        handoffs.c.policy_version.is_not(None)
+        if except_version is None
+        else handoffs.c.policy_version.is_distinct_from(except_version)
+    )
+    query = select(handoffs.c.id, handoffs.c.tier, handoffs.c.created_at).where(
+        handoffs.c.status == HandoffStatus.PENDING, differs
+    )
+    return [(row.id, row.tier, row.created_at) for row in session.connection().execute(query)]
+
+
+def set_deadlines(*, session: Session, handoff_id: int, values: dict[str, object]) -> None:
+    """Stores a hand-off's deadlines (due_at, warn_at, policy_version)."""
+    handoffs = table(Handoff)
+    session.connection().execute(
+        update(handoffs).where(handoffs.c.id == handoff_id).values(**values)
+    )
+
+
+@dataclass(frozen=True)
+class OverdueHandoff:
+    """A pending hand-off past its warning time or deadline, with who to tell."""
+
+    id: int
+    tier: str
+    due_at: datetime
+    warn_at: datetime | None
+    policy_version: str | None
+    channel: str | None
+    rep_slack_id: str | None
+    manager_slack_id: str | None
+    lead_id: int
+
+
+def overdue(*, session: Session, now: datetime) -> list[OverdueHandoff]:
+    """Gets pending hand-offs whose warning time or deadline has passed."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(
+            handoffs.c.id,
+            handoffs.c.tier,
+            handoffs.c.due_at,
+            handoffs.c.warn_at,
+            handoffs.c.policy_version,
+            handoffs.c.channel,
+            reps.c.slack_id,
+            reps.c.manager_slack_id,
+            handoffs.c.lead_id,
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(
+            # Two index ranges, (status, warn_at) and (status, due_at): the cost follows
+            # what is due, not how many hand-offs are pending.
+            or_(
+                and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.warn_at <= now),
+                and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.due_at <= now),
+            ),
+        )
+        .order_by(handoffs.c.due_at)
+    )
+    return [OverdueHandoff(*row) for row in session.connection().execute(query)]
+
+
+def successor_rep(*, session: Session, handoff_id: int, lead_id: int) -> str | None:
+    """Gets the Slack id of the rep who got the lead after this hand-off (if anyone)."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(reps.c.slack_id)
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(handoffs.c.lead_id == lead_id, handoffs.c.id > handoff_id)
+        .order_by(handoffs.c.id)
+        .limit(1)
+    )
+    return session.connection().execute(query).scalar()
+
+
+def pending_of_away_reps(*, session: Session) -> list[int]:
+    """Gets the pending hand-offs of reps who are out of office or no longer active."""
+    handoffs, reps = table(Handoff), table(Rep)
+    # The few away reps first, then their hand-offs through the (rep_id, status) index:
+    # the cost follows the away reps' queues, not every pending hand-off.
+    away = list(
+        session.connection()
+        .execute(
+            select(reps.c.id).where(or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False)))
+        )
+        .scalars()
+    )
+    if not away:
+        return []
+    query = (
+        select(handoffs.c.id)
+        .where(handoffs.c.rep_id.in_(away), handoffs.c.status == HandoffStatus.PENDING)
+        .order_by(handoffs.c.id)
+    )
+    return list(session.connection().execute(query).scalars())

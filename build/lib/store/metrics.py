@@ -1,0 +1,280 @@
+"""Hand-off metrics for a period, aggregated in the database (SQLite and PostgreSQL alike).
+
+The period's cohort is the hand-offs created in [start, end): their current status,
+response times (decided_at - created_at), deadline compliance and what became of their
+leads. Each pass over the cohort is one statement: statuses, deadlines and per-rep rows
+come from one GROUP BY (tier, rep, status) whose few rows are added up here; both
+percentiles of every tier come from one window-function query (SQLite has no percentile
+function), interpolating linearly between the two nearest ranks, as numpy does by default.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, distinct, func, or_, select
+from sqlmodel import Session
+
+from store.models import (
+    Handoff,
+    HandoffStatus,
+    Lead,
+    Notification,
+    Rep,
+    table,
+)
+
+DECIDED = (HandoffStatus.ACCEPTED, HandoffStatus.REJECTED)
+QUANTILES = (0.5, 0.9)
+OPPORTUNITY_STAGES = ("opportunity", "closed_won", "closed_lost")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open time range [start, end)."""
+
+    start: datetime
+    end: datetime
+
+
+def _minutes(session: Session) -> ColumnElement[Any]:
+    handoffs = table(Handoff)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", handoffs.c.decided_at - handoffs.c.created_at) / 60.0
+    return (func.julianday(handoffs.c.decided_at) - func.julianday(handoffs.c.created_at)) * 1440.0
+
+
+def in_period(period: Period) -> ColumnElement[bool]:
+    handoffs = table(Handoff)
+    return and_(handoffs.c.created_at >= period.start, handoffs.c.created_at < period.end)
+
+
+def rate_of(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _breached(as_of: datetime) -> ColumnElement[bool]:
+    """A hand-off that missed its deadline: decided (or moved on) after it, or still
+    undecided when it passed."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.due_at.is_not(None),
+        or_(
+            handoffs.c.decided_at > handoffs.c.due_at,
+            and_(handoffs.c.decided_at.is_(None), handoffs.c.due_at <= as_of),
+        ),
+    )
+
+
+def has_handoffs(*, session: Session, period: Period) -> bool:
+    """Tells whether any hand-off was made in the period."""
+    query = select(table(Handoff).c.id).where(in_period(period)).limit(1)
+    return session.connection().execute(query).first() is not None
+
+
+def anything_in(*, session: Session, period: Period) -> bool:
+    """Tells whether any lead came in or any hand-off was made in the period."""
+    leads = table(Lead)
+    query = select(leads.c.id).where(
+        leads.c.created_at >= period.start, leads.c.created_at < period.end
+    )
+    in_leads = session.connection().execute(query.limit(1)).first() is not None
+    return in_leads or has_handoffs(session=session, period=period)
+
+
+def leads_in(*, session: Session, period: Period) -> dict[str, int]:
+    """Gets how many leads came in, by source ("unknown" when none was given)."""
+    leads = table(Lead)
+    source = func.coalesce(leads.c.source, "unknown")
+    query = (
+        select(source, func.count())
+        .where(leads.c.created_at >= period.start, leads.c.created_at < period.end)
+        .group_by(source)
+    )
+    return {str(name): int(count) for name, count in session.connection().execute(query)}
+
+
+def count_if(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
+    """Gets the period's hand-offs: distinct leads handed off (by tier), statuses, SLA
+    compliance (decided within deadline / decided, overall, per tier, per rep), missed
+    deadlines as of `as_of` (per tier), and per-rep rows."""
+    handoffs, reps = table(Handoff), table(Rep)
+    decided_with_deadline = and_(handoffs.c.status.in_(DECIDED), handoffs.c.due_at.is_not(None))
+    grouped = (
+        select(
+            handoffs.c.tier,
+            reps.c.slack_id,
+            reps.c.name,
+            handoffs.c.status,
+            func.count(),
+            count_if(decided_with_deadline),
+            count_if(and_(decided_with_deadline, handoffs.c.decided_at <= handoffs.c.due_at)),
+            count_if(_breached(as_of)),
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(in_period(period))
+        .group_by(handoffs.c.tier, reps.c.slack_id, reps.c.name, handoffs.c.status)
+    )
+    connection = session.connection()
+    rows = [_Group(*row) for row in connection.execute(grouped)]
+    distinct_leads = (
+        select(handoffs.c.tier, func.count(distinct(handoffs.c.lead_id)))
+        .where(in_period(period))
+        .group_by(handoffs.c.tier)
+    )
+    by_tier = {str(tier): int(count) for tier, count in connection.execute(distinct_leads)}
+    total = connection.execute(
+        select(func.count(distinct(handoffs.c.lead_id))).where(in_period(period))
+    ).scalar_one()
+    return {"handed_off": int(total), "by_tier": by_tier, **_added_up(rows)}
+
+
+@dataclass(frozen=True)
+class _Group:
+    tier: str
+    rep: str | None
+    name: str | None
+    status: str
+    count: int
+    decided: int | None
+    on_time: int | None
+    late: int | None
+
+
+def _added_up(rows: list[_Group]) -> dict[str, Any]:
+    """Adds the (tier, rep, status) groups up into the digest's totals."""
+    statuses: Counter[str] = Counter()
+    breaches: Counter[str] = Counter()
+    compliance: dict[str, dict[str, list[int]]] = {"tier": defaultdict(lambda: [0, 0])}
+    compliance["rep"] = defaultdict(lambda: [0, 0])
+    reps: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        statuses[row.status] += row.count
+        if row.late:
+            breaches[row.tier] += int(row.late)
+        for key, value in (("tier", row.tier), ("rep", row.rep)):
+            if value is not None and row.decided:
+                compliance[key][value][0] += int(row.on_time or 0)
+                compliance[key][value][1] += int(row.decided)
+        if row.rep is not None:
+            rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
+            rep["handed_off"] += row.count
+            rep["breached"] += int(row.late or 0)
+            if row.status in rep:
+                rep[row.status] += row.count
+    tier_parts = compliance["tier"].values()
+    overall = rate_of(sum(p[0] for p in tier_parts), sum(p[1] for p in tier_parts))
+    return {
+        "statuses": dict(statuses),
+        "sla_compliance": {
+            "overall": overall,
+            "by_tier": {k: rate_of(*v) for k, v in sorted(compliance["tier"].items())},
+            "by_rep": {k: rate_of(*v) for k, v in sorted(compliance["rep"].items())},
+        },
+        "breaches": sum(breaches.values()),
+        "breaches_by_tier": dict(sorted(breaches.items())),
+        "reps": [reps[key] for key in sorted(reps)],
+    }
+
+
+def _rep_row(slack_id: str, name: str | None) -> dict[str, Any]:
+    return {
+        "rep": slack_id,
+        "name": name,
+        "handed_off": 0,
+        "accepted": 0,
+        "rejected": 0,
+        "pending": 0,
+        "reassigned": 0,
+        "breached": 0,
+    }
+
+
+def response_minutes(*, session: Session, period: Period) -> dict[str, dict[str, float | None]]:
+    """Gets median and p90 minutes from hand-off to decision, per tier: one query ranks
+    every decision within its tier and keeps the ranks the quantiles fall between."""
+    handoffs = table(Handoff)
+    minutes = _minutes(session).label("minutes")
+    ranked = (
+        select(
+            handoffs.c.tier,
+            minutes,
+            (func.row_number().over(partition_by=handoffs.c.tier, order_by=minutes) - 1).label(
+                "rank"
+            ),
+            func.count().over(partition_by=handoffs.c.tier).label("n"),
+        )
+        .where(in_period(period), handoffs.c.status.in_(DECIDED))
+        .subquery()
+    )
+    wanted = []
+    for q in QUANTILES:
+        low = _floor(session, q * (ranked.c.n - 1))
+        wanted += [ranked.c.rank == low, ranked.c.rank == low + 1]
+    query = select(ranked.c.tier, ranked.c.rank, ranked.c.n, ranked.c.minutes).where(or_(*wanted))
+    values: dict[str, dict[int, float]] = defaultdict(dict)
+    sizes: dict[str, int] = {}
+    for tier, rank, n, value in session.connection().execute(query):
+        values[str(tier)][int(rank)] = float(value)
+        sizes[str(tier)] = int(n)
+    return {
+        tier: {
+            name: _r(_interpolate(values[tier], sizes[tier], q))
+            for name, q in zip(("median", "p90"), QUANTILES, strict=True)
+        }
+        for tier in sorted(values)
+    }
+
+
+def _floor(session: Session, value: ColumnElement[Any]) -> ColumnElement[Any]:
+    # SQLite's CAST truncates (the same as floor for these non-negative positions), and
+    # its floor() exists only when built with the math functions; PostgreSQL's CAST rounds.
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(value)
+    return cast(value, Integer)
+
+
+def _interpolate(ranked: dict[int, float], n: int, q: float) -> float:
+    position = q * (n - 1)
+    low = int(position)
+    below = ranked[low]
+    above = ranked.get(low + 1, below)
+    return below + (above - below) * (position - low)
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def reject_reasons(*, session: Session, period: Period, limit: int = 3) -> list[dict[str, Any]]:
+    """Gets the most common reject reasons with counts and a sample note."""
+    handoffs = table(Handoff)
+    query = (
+        select(handoffs.c.reject_reason, func.count(), func.max(handoffs.c.reject_note))
+        .where(in_period(period), handoffs.c.status == HandoffStatus.REJECTED)
+        .group_by(handoffs.c.reject_reason)
+        .order_by(func.count().desc(), handoffs.c.reject_reason)
+        .limit(limit)
+    )
+    return [
+        {"code": str(code), "count": int(count), "sample_note": note}
+        for code, count, note in session.connection().execute(query)
+    ]
+
+
+def escalations(*, session: Session, period: Period) -> int:
+    """Gets how many escalations were sent for the period's hand-offs."""
+    handoffs, notes = table(Handoff), table(Notification)
+    query = (
+        select(func.count())
+        .select_from(notes.join(handoffs, handoffs.c.id == notes.c.handoff_id))
+        .where(in_period(period), notes.c.kind == "escalation")
+    )
+    return int(session.connection().execute(query).scalar_one())

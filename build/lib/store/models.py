@@ -1,0 +1,264 @@
+"""The tables (see ../shared/DESIGN.md, "Data model"). Every datetime is aware UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, Table, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from store.types import JSONType, UTCDateTime
+
+
+def table(model: type[SQLModel]) -> Table:
+    """Gets a model's Core table, for bulk statements that need no ORM behaviour."""
+    found: Table = model.__table__  # type: ignore[attr-defined]
+    return found
+
+
+def utcnow() -> datetime:
+    """Gets the current time, aware UTC (defaults only; jobs pass `now` explicitly)."""
+    return datetime.now(UTC)
+
+
+class LeadDisposition(StrEnum):
+    """Where a lead stands with sales."""
+
+    OPEN = "open"
+    NURTURE = "nurture"
+    DISQUALIFIED = "disqualified"
+
+
+class HandoffStatus(StrEnum):
+    """The life of a hand-off: pending until a rep decides or it moves on."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    REASSIGNED = "reassigned"
+    EXPIRED = "expired"
+
+
+class OutboxStatus(StrEnum):
+    """Whether a Slack call is still to go out, went out, or was given up on."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class Lead(SQLModel, table=True):
+    """One lead, unique per (source_system, external_id)."""
+
+    __tablename__ = "lead"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id", name="uq_lead_source"),
+        Index("ix_lead_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_system: str = Field(max_length=100)
+    external_id: str = Field(max_length=255)
+    email: str | None = Field(default=None, max_length=320)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=300)
+    company: str | None = Field(default=None, max_length=300)
+    employees: int | None = None
+    industry: str | None = Field(default=None, max_length=200)
+    country: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=200)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    disposition: str = Field(default=LeadDisposition.OPEN, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Activity(SQLModel, table=True):
+    """An engagement event; unique per (lead, external event id) so replays count once."""
+
+    __tablename__ = "activity"
+    __table_args__ = (UniqueConstraint("lead_id", "external_id", name="uq_activity_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", ondelete="CASCADE")
+    external_id: str = Field(max_length=255)
+    kind: str = Field(max_length=100)
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    properties: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ScoreSnapshot(SQLModel, table=True):
+    """A lead's score at one instant, kept forever (the score at hand-off time matters)."""
+
+    __tablename__ = "score_snapshot"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    fit: float
+    intent: float
+    total: float
+    tier: str = Field(max_length=20)
+    routable: bool
+    blocked: str | None = Field(default=None, max_length=1000)
+    factors: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    rules_version: str = Field(max_length=100)
+    computed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ShadowScore(SQLModel, table=True):
+    """A lead's score under the shadow rules, taken with its live snapshot: never routed,
+    only compared."""
+
+    __tablename__ = "shadow_score"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    snapshot_id: int = Field(foreign_key="score_snapshot.id", index=True)
+    total: float
+    tier: str = Field(max_length=20)
+    routable: bool
+    rules_version: str = Field(max_length=100)
+    computed_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class Rep(SQLModel, table=True):
+    """A sales rep, synced from the config's [[team.reps]]."""
+
+    __tablename__ = "rep"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_id: str = Field(max_length=50, unique=True)
+    name: str = Field(max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    manager_slack_id: str | None = Field(default=None, max_length=50)
+    timezone: str | None = Field(default=None, max_length=64)
+    territories: list[str] = Field(default_factory=list, sa_type=JSONType)
+    capacity: int | None = None
+    active: bool = True
+    out_of_office: bool = False
+    # Order in the config file, and the round-robin turn: the eligible rep with the
+    # lowest `last_assigned_seq` gets the next lead. Kept in the database so the
+    # rotation is fair across restarts and processes.
+    position: int = 0
+    last_assigned_seq: int = 0
+    in_config: bool = True
+
+
+class Handoff(SQLModel, table=True):
+    """The SLA object: one lead handed to one rep (or to anyone, when unassigned)."""
+
+    __tablename__ = "handoff"
+    __table_args__ = (
+        # At most one pending hand-off per lead, whatever races the application loses.
+        Index(
+            "uq_handoff_one_pending",
+            "lead_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_handoff_rep_status", "rep_id", "status"),
+        Index("ix_handoff_status_due", "status", "due_at"),
+        Index("ix_handoff_status_warn", "status", "warn_at"),
+        Index("ix_handoff_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    snapshot_id: int = Field(foreign_key="score_snapshot.id")
+    rep_id: int | None = Field(default=None, foreign_key="rep.id")
+    tier: str = Field(max_length=20)
+    status: str = Field(default=HandoffStatus.PENDING, max_length=20)
+    unassigned_reason: str | None = Field(default=None, max_length=500)
+    channel: str | None = Field(default=None, max_length=100)
+    message_ts: str | None = Field(default=None, max_length=50)
+    posted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    warn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by: str | None = Field(default=None, max_length=50)
+    reject_reason: str | None = Field(default=None, max_length=100)
+    reject_note: str | None = Field(default=None, max_length=3000)
+    policy_version: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Outbox(SQLModel, table=True):
+    """A Slack call waiting to go out; the sender retries it until sent or dead."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=50)
+    channel: str | None = Field(default=None, max_length=100)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    handoff_id: int | None = Field(default=None, foreign_key="handoff.id", index=True)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Notification(SQLModel, table=True):
+    """A reminder, escalation or digest; its unique key, inserted before sending,
+    is what makes each send happen once."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=50)
+    handoff_id: int | None = Field(default=None, foreign_key="handoff.id", index=True)
+    level: int = 0
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WorkerLease(SQLModel, table=True):
+    """Who runs the background jobs (on SQLite; PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "worker_lease"
+
+    name: str = Field(primary_key=True, max_length=50)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Outcome(SQLModel, table=True):
+    """What became of a lead: opportunity, closed-won or closed-lost."""
+
+    __tablename__ = "outcome"
+    __table_args__ = (UniqueConstraint("lead_id", "stage", name="uq_outcome_stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="lead.id", index=True, ondelete="CASCADE")
+    stage: str = Field(max_length=20)
+    amount: float | None = None
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
+__all__ = [
+    "Activity",
+    "Handoff",
+    "HandoffStatus",
+    "Lead",
+    "LeadDisposition",
+    "Notification",
+    "Outbox",
+    "OutboxStatus",
+    "Outcome",
+    "Rep",
+    "ScoreSnapshot",
+    "ShadowScore",
+    "WorkerLease",
+    "table",
+    "utcnow",
+]
