@@ -49,6 +49,27 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
+class OutboxKind(StrEnum):
+    """What an outbox entry asks the chat surface to do."""
+
+    POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
+    POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
+    UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision or a move
+    NOTICE = "message"  # a reminder, escalation or nudge: payload {"notice": {...}}
+    DIGEST = "digest"  # the weekly digest: payload {"numbers"}, as Block Kit
+    DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
+    REVENUE_REPORT = "revenue_report"  # the monthly revenue report: payload {"report"}
+
+
+class NotificationKind(StrEnum):
+    """What a notification row records as sent (its key makes each send happen once)."""
+
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+    REVENUE = "revenue"
+
+
 class Lead(SQLModel, table=True):
     """One lead, unique per (source_system, external_id)."""
 

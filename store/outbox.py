@@ -1,4 +1,5 @@
-"""The outbox: Slack calls written in the same transaction as the change they announce."""
+"""The outbox: chat calls written in the same transaction as the change they announce,
+each entry built by one typed constructor (`OutboxEntry.card`, `.notice`, `.digest`…)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,71 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from store.models import Notification, Outbox, OutboxStatus, table
+from store.models import (
+    Notification,
+    NotificationKind,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+    table,
+)
 
 
-def enqueue(*, session: Session, entries: Sequence[dict[str, Any]], now: datetime) -> None:
-    """Queues Slack calls (each: kind, channel, payload, handoff_id) to go out as soon as
-    the sender gets to them."""
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A chat call to make: built by one of the constructors below, one per kind."""
+
+    kind: OutboxKind
+    channel: str | None
+    handoff_id: int | None
+    payload: dict[str, Any]
+
+    @classmethod
+    def card(cls, *, handoff_id: int, channel: str) -> OutboxEntry:
+        """Posts a hand-off's card in the team channel."""
+        return cls(OutboxKind.POST_CARD, channel, handoff_id, {"handoff_id": handoff_id})
+
+    @classmethod
+    def dm_copy(cls, *, handoff_id: int, rep_slack_id: str) -> OutboxEntry:
+        """Posts a copy of a hand-off's card in its rep's DM."""
+        return cls(OutboxKind.POST_DM_COPY, rep_slack_id, handoff_id, {"handoff_id": handoff_id})
+
+    @classmethod
+    def card_update(cls, *, handoff_id: int, channel: str | None) -> OutboxEntry:
+        """Redraws a hand-off's card where it was posted."""
+        return cls(OutboxKind.UPDATE_CARD, channel, handoff_id, {"handoff_id": handoff_id})
+
+    @classmethod
+    def notice(cls, *, handoff_id: int, to: str, notice: dict[str, Any]) -> OutboxEntry:
+        """Sends a notice about a hand-off (a reminder, an escalation, a nudge) to a user's
+        DM or a channel; `notice` is its data, worded by the chat surface."""
+        return cls(OutboxKind.NOTICE, to, handoff_id, {"notice": notice})
+
+    @classmethod
+    def digest(cls, *, channel: str, numbers: dict[str, Any]) -> OutboxEntry:
+        """Posts a week's digest."""
+        return cls(OutboxKind.DIGEST, channel, None, {"numbers": numbers})
+
+    @classmethod
+    def digest_chart(cls, *, channel: str, numbers: dict[str, Any]) -> OutboxEntry:
+        """Shares the digest's chart, drawn when it is sent."""
+        return cls(OutboxKind.DIGEST_CHART, channel, None, {"numbers": numbers})
+
+    @classmethod
+    def revenue_report(cls, *, channel: str, report: dict[str, Any]) -> OutboxEntry:
+        """Posts a revenue report."""
+        return cls(OutboxKind.REVENUE_REPORT, channel, None, {"report": report})
+
+
+def enqueue(*, session: Session, entries: Sequence[OutboxEntry], now: datetime) -> None:
+    """Queues chat calls to go out as soon as the sender gets to them."""
     if entries:
         values = [
             {
-                **entry,
+                "kind": entry.kind,
+                "channel": entry.channel,
+                "handoff_id": entry.handoff_id,
+                "payload": entry.payload,
                 "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "next_attempt_at": now,
@@ -36,7 +92,7 @@ class PendingEntry:
     """An outbox entry still to go out (due now or later)."""
 
     id: int
-    kind: str
+    kind: OutboxKind
     channel: str | None
     handoff_id: int | None
     attempts: int
@@ -61,7 +117,10 @@ def pending_entries(*, session: Session, limit: int) -> list[PendingEntry]:
         .order_by(outbox.c.id)
         .limit(limit)
     )
-    return [PendingEntry(*row) for row in session.connection().execute(query)]
+    return [
+        PendingEntry(row.id, OutboxKind(row.kind), *row[2:])
+        for row in session.connection().execute(query)
+    ]
 
 
 def claim(*, session: Session, entry_id: int, now: datetime, lease_until: datetime) -> bool:
@@ -104,7 +163,13 @@ def finish(
 
 
 def claim_notification(
-    *, session: Session, key: str, kind: str, handoff_id: int | None, level: int, now: datetime
+    *,
+    session: Session,
+    key: str,
+    kind: NotificationKind,
+    handoff_id: int | None,
+    level: int,
+    now: datetime,
 ) -> bool:
     """Records that a notification is being sent; False when it already was. The unique
     key is inserted before sending (never checked, then inserted): two sweeps at once

@@ -17,15 +17,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from bot.config import TeamConfig
 from bot.handoffs.intake import Context
+from bot.handoffs.notices import Notice
 from bot.handoffs.team import sync_team
 from bot.runtime.api import AppState, create_api
 from bot.slack.simulator import click_payload, command_form
+from bot.slack.text import notice_text
 from scoring import ScoringRules
+from store.models import Outbox, OutboxKind
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -261,3 +265,9 @@ def make_client(engine: Engine) -> TestClient:
 def post_lead(client: TestClient, body: dict[str, Any], **kwargs: Any) -> Any:
     """Posts a lead with the test token."""
     return client.post("/api/leads", json=body, headers=AUTH, **kwargs)
+
+
+def notice_texts(session: Session) -> list[str]:
+    """Gets the queued notices as Slack will word them, oldest first."""
+    query = select(Outbox.payload).where(Outbox.kind == OutboxKind.NOTICE).order_by(Outbox.id)
+    return [notice_text(Notice.model_validate(p["notice"])) for p in session.scalars(query)]

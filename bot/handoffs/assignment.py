@@ -15,11 +15,10 @@ from sqlmodel import Session
 from bot.config import SlaConfig, TeamConfig
 from bot.handoffs.deadlines import deadlines
 from bot.handoffs.routing import Rotation
-from bot.messaging.sender import POST_CARD, POST_DM_COPY, UPDATE_CARD
 from scoring.rules import Tier
 from store.handoffs import OpenHandoff, create_handoffs
 from store.models import Handoff
-from store.outbox import enqueue
+from store.outbox import OutboxEntry, enqueue
 from store.reps import routing_slots, save_turns
 
 
@@ -66,23 +65,10 @@ def hand_to_reps(
             for item, assignment in zip(items, assignments, strict=True)
         ],
     )
-    entries = [
-        {
-            "kind": POST_CARD,
-            "channel": team.channel,
-            "payload": {"handoff_id": handoff_id},
-            "handoff_id": handoff_id,
-        }
-        for handoff_id in ids
-    ]
+    entries = [OutboxEntry.card(handoff_id=handoff_id, channel=team.channel) for handoff_id in ids]
     if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
         entries += [
-            {
-                "kind": POST_DM_COPY,
-                "channel": a.rep.slack_id,
-                "payload": {"handoff_id": handoff_id},
-                "handoff_id": handoff_id,
-            }
+            OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=a.rep.slack_id)
             for handoff_id, a in zip(ids, assignments, strict=True)
             if a.rep is not None
         ]
@@ -97,15 +83,6 @@ def hand_to_reps(
 
 def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:
     """Queues a redraw of a hand-off's card (after a decision or a reassignment)."""
-    enqueue(
-        session=session,
-        entries=[
-            {
-                "kind": UPDATE_CARD,
-                "channel": handoff.channel,
-                "payload": {"handoff_id": handoff.id},
-                "handoff_id": handoff.id,
-            }
-        ],
-        now=now,
-    )
+    assert handoff.id is not None
+    entry = OutboxEntry.card_update(handoff_id=handoff.id, channel=handoff.channel)
+    enqueue(session=session, entries=[entry], now=now)

@@ -10,28 +10,61 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
+from bot.handoffs.notices import NoticeKind, notice_about
 from bot.handoffs.reassign import reassign
-from bot.messaging.sender import MESSAGE
-from bot.slack.text import escape, mention, mrkdwn
 from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, table
-from store.outbox import enqueue
+from store.outbox import OutboxEntry, enqueue
 from store.reps import configured_reps
 
 NOTE_MAX = 3000
 
 
+class Verdict(StrEnum):
+    """How a click went; the chat surface words it (see templates/decision.md.j2)."""
+
+    DONE = "done"  # decided; the card shows it
+    REMINDED = "reminded"  # `who`: the rep nudged
+    REASSIGNED = "reassigned"  # `who`: the new owner (None: nobody, up for claiming)
+    GONE = "gone"  # the hand-off no longer exists
+    NOT_SALES = "not_sales"  # an unassigned lead, and the clicker is not a rep
+    NOT_SALES_CLAIM = "not_sales_claim"  # a claim by someone who is not a rep
+    NOT_YOURS = "not_yours"  # `who`: the owner (None: its rep)
+    NOT_MANAGER = "not_manager"  # a manager's action by someone else
+    HAS_OWNER = "has_owner"  # a claim of a lead that has an owner
+    CHANGED_HANDS = "changed_hands"  # moved meanwhile: try again
+    ALREADY = "already"  # `status` by `who` (None: someone else, or the system)
+
+
+DONE = {Verdict.DONE, Verdict.REMINDED, Verdict.REASSIGNED}
+
+
 @dataclass(frozen=True)
 class Decision:
-    """How a click went: `ok`, or `message` saying why not (shown only to the clicker)."""
+    """How a click went: what happened (or why not), and whom it names (a Slack user id)."""
 
-    ok: bool
-    message: str = ""
+    verdict: Verdict
+    who: str | None = None
+    status: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Tells whether the click did what it asked."""
+        return self.verdict in DONE
+
+
+class RejectProblem(StrEnum):
+    """What is wrong with a reject form (see templates/reject_problem.txt.j2)."""
+
+    NO_REASON = "no_reason"
+    NOTE_REQUIRED = "note_required"
+    NOTE_TOO_LONG = "note_too_long"
 
 
 @dataclass(frozen=True)
@@ -47,21 +80,19 @@ def may_decide(*, session: Session, handoff: Handoff, actor: Actor) -> Decision:
     assigned = reps.get(handoff.rep_id) if handoff.rep_id else None
     if assigned is None and handoff.rep_id is None:
         if any(rep.slack_id == actor.slack_id for rep in reps.values()):
-            return Decision(True)
-        return Decision(False, "Only the sales team can take unassigned leads.")
+            return Decision(Verdict.DONE)
+        return Decision(Verdict.NOT_SALES)
     if assigned is not None and actor.slack_id in (assigned.slack_id, assigned.manager_slack_id):
-        return Decision(True)
-    owner = f"<@{assigned.slack_id}>" if assigned else "its rep"
-    return Decision(False, f"This lead is {owner}'s: only they or their manager can decide.")
+        return Decision(Verdict.DONE)
+    return Decision(Verdict.NOT_YOURS, who=assigned.slack_id if assigned else None)
 
 
 def _already(session: Session, handoff_id: int) -> Decision:
     handoff = session.get(Handoff, handoff_id, populate_existing=True)
     assert handoff is not None
-    who = f"<@{handoff.decided_by}>" if handoff.decided_by else "someone else"
     if handoff.status == HandoffStatus.PENDING:
-        return Decision(False, "This lead changed hands meanwhile: try again.")
-    return Decision(False, f"Already {handoff.status} by {who}.")
+        return Decision(Verdict.CHANGED_HANDS)
+    return Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
 
 
 def _transition(session: Session, handoff_id: int, values: dict[str, object]) -> bool:
@@ -78,7 +109,7 @@ def _authorised(session: Session, handoff_id: int, actor: Actor) -> Handoff | De
     """Gets the hand-off if `actor` may decide on it, else the Decision saying why not."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
-        return Decision(False, "This lead is no longer in the system.")
+        return Decision(Verdict.GONE)
     allowed = may_decide(session=session, handoff=handoff, actor=actor)
     return handoff if allowed.ok else allowed
 
@@ -92,19 +123,19 @@ def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) ->
     if not _transition(session, handoff_id, values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(True)
+    return Decision(Verdict.DONE)
 
 
 def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
     """Gives an unassigned pending hand-off to the rep who claims it (and accepts it)."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
-        return Decision(False, "This lead is no longer in the system.")
+        return Decision(Verdict.GONE)
     rep = next((r for r in configured_reps(session=session) if r.slack_id == actor.slack_id), None)
     if rep is None:
-        return Decision(False, "Only the sales team can claim leads.")
+        return Decision(Verdict.NOT_SALES_CLAIM)
     if handoff.rep_id is not None:
-        return Decision(False, "This lead already has an owner.")
+        return Decision(Verdict.HAS_OWNER)
     values = {
         "status": HandoffStatus.ACCEPTED,
         "decided_at": now,
@@ -114,17 +145,17 @@ def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> 
     if not _transition(session, handoff_id, values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(True)
+    return Decision(Verdict.DONE)
 
 
-def reject_problems(*, reason: RejectReason | None, note: str) -> dict[str, str]:
+def reject_problems(*, reason: RejectReason | None, note: str) -> dict[str, RejectProblem]:
     """Checks a reject form; gets {"reason" | "note": problem}, empty when fine."""
     if reason is None:
-        return {"reason": "Choose why this lead is not sales-ready."}
+        return {"reason": RejectProblem.NO_REASON}
     if reason.note_required and not note.strip():
-        return {"note": f"Add a note: “{escape(reason.label)}” needs one."}
+        return {"note": RejectProblem.NOTE_REQUIRED}
     if len(note) > NOTE_MAX:
-        return {"note": f"Keep the note under {NOTE_MAX} characters."}
+        return {"note": RejectProblem.NOTE_TOO_LONG}
     return {}
 
 
@@ -161,48 +192,52 @@ def reject(
         update(leads).where(leads.c.id == handoff.lead_id).values(disposition=disposition)
     )
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(True)
+    return Decision(Verdict.DONE)
 
 
 def _managed(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:
     """Gets a pending hand-off if `actor` manages its rep, else the Decision saying why not."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
-        return Decision(False, "This lead is no longer in the system.")
+        return Decision(Verdict.GONE)
     if handoff.status != HandoffStatus.PENDING:
-        who = f"<@{handoff.decided_by}>" if handoff.decided_by else "the system"
-        return Decision(False, f"Already {handoff.status} by {who}.")
+        return Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
     rep = next((r for r in configured_reps(session=session) if r.id == handoff.rep_id), None)
     if rep is None or rep.manager_slack_id != actor.slack_id:
-        return Decision(False, "Only the rep's manager can do this.")
+        return Decision(Verdict.NOT_MANAGER)
     return handoff
 
 
-def remind_rep(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
+def remind_rep(
+    *,
+    session: Session,
+    handoff_id: int,
+    actor: Actor,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    sla: SlaConfig | None,
+    now: datetime,
+) -> Decision:
     """Queues a nudge from the manager to the rep who holds the lead."""
     handoff = _managed(session, handoff_id, actor)
     if isinstance(handoff, Decision):
         return handoff
     rep = next(r for r in configured_reps(session=session) if r.id == handoff.rep_id)
-    text = mrkdwn(
-        "remind_from_manager.md.j2",
-        manager=mention(actor.slack_id),
-        lead_id=handoff.lead_id,
-        handoff_id=handoff.id,
-    )
-    enqueue(
+    notice = notice_about(
         session=session,
-        entries=[
-            {
-                "kind": MESSAGE,
-                "channel": rep.slack_id,
-                "handoff_id": handoff.id,
-                "payload": {"text": text},
-            }
-        ],
+        kind=NoticeKind.NUDGE,
+        handoff_id=handoff_id,
+        team=team,
+        reasons=reasons,
+        sla=sla,
         now=now,
+        sender_slack_id=actor.slack_id,
     )
-    return Decision(True, f"Reminded <@{rep.slack_id}>.")
+    entry = OutboxEntry.notice(
+        handoff_id=handoff_id, to=rep.slack_id, notice=notice.model_dump(mode="json")
+    )
+    enqueue(session=session, entries=[entry], now=now)
+    return Decision(Verdict.REMINDED, who=rep.slack_id)
 
 
 def reassign_by_manager(
@@ -221,5 +256,4 @@ def reassign_by_manager(
     new = reassign(session=session, handoff_id=handoff_id, team=team, sla=sla, now=now)
     if new is None:
         return _already(session, handoff_id)
-    target = f"<@{new.rep_slack_id}>" if new.rep_slack_id else "nobody (posted for anyone to claim)"
-    return Decision(True, f"Reassigned to {target}.")
+    return Decision(Verdict.REASSIGNED, who=new.rep_slack_id)

@@ -7,15 +7,12 @@ Shown in App Home and by `/handoff queue`; no Slack here (`bot/slack/listeners/h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.config import RejectReason, TeamConfig
+from bot.config import TeamConfig
 from bot.handoffs.cards import lead_name
-from bot.reports.digest import metrics, week_period
-from bot.reports.format import TIER_LABELS, duration
 from scoring.rules import Tier
 from store.queues import QueuedHandoff, pending_of
 from store.reps import find_rep
@@ -30,11 +27,10 @@ class QueueItem:
     handoff_id: int
     name: str
     company: str | None
-    tier_label: str
-    score: str
+    tier: Tier
+    score: float
     rep_slack_id: str | None
     due_at: datetime | None
-    time_left: str
     breached: bool
 
 
@@ -50,7 +46,7 @@ class Queue:
     reports: list[str]
     team: list[QueueItem]
     team_total: int
-    week: dict[str, Any] | None
+    as_of: datetime
 
     @property
     def is_manager(self) -> bool:
@@ -63,37 +59,22 @@ class Queue:
         return [item for item in self.team if item.breached]
 
 
-def time_left(due_at: datetime | None, now: datetime) -> str:
-    """Says how long is left before a deadline, or how long ago it passed."""
-    if due_at is None:
-        return "no deadline"
-    left = due_at - now
-    minutes = left.total_seconds() / 60
-    if left >= timedelta(0):
-        return f"{duration(minutes)} left"
-    return f"overdue by {duration(-minutes)}"
-
-
 def _item(row: QueuedHandoff, now: datetime) -> QueueItem:
     tier = Tier(row.tier)
     return QueueItem(
         handoff_id=row.id,
         name=lead_name(row.first_name, row.last_name, row.email, row.external_id),
         company=row.company,
-        tier_label=TIER_LABELS.get(tier, row.tier),
-        score=f"{row.total:.0f}",
+        tier=tier,
+        score=row.total,
         rep_slack_id=row.rep_slack_id,
         due_at=row.due_at,
-        time_left=time_left(row.due_at, now),
         breached=row.due_at is not None and row.due_at <= now,
     )
 
 
-def load_queue(
-    *, session: Session, team: TeamConfig, reasons: list[RejectReason], user: str, now: datetime
-) -> Queue:
-    """Gets what `user` (a Slack id) has waiting, and their team's numbers this week when
-    they manage anyone."""
+def load_queue(*, session: Session, team: TeamConfig, user: str, now: datetime) -> Queue:
+    """Gets what `user` (a Slack id) has waiting, and their team's when they manage anyone."""
     rep = find_rep(session=session, slack_id=user)
     is_rep = any(r.slack_id == user for r in team.reps)
     mine, mine_total = pending_of(session=session, rep_slack_ids=[user], limit=SHOWN)
@@ -101,10 +82,6 @@ def load_queue(
     team_rows, team_total = (
         pending_of(session=session, rep_slack_ids=reports, limit=SHOWN) if reports else ([], 0)
     )
-    week = None
-    if reports:
-        label, period = week_period(None, team=team, now=now)
-        week = metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
     return Queue(
         user=user,
         is_rep=is_rep,
@@ -114,5 +91,5 @@ def load_queue(
         reports=reports,
         team=[_item(row, now) for row in team_rows],
         team_total=team_total,
-        week=week,
+        as_of=now,
     )

@@ -16,21 +16,19 @@ from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.calendar import add_business_time, calendar_of
-from bot.handoffs.cards import load_card
+from bot.handoffs.notices import NoticeKind, notice_about
 from bot.handoffs.reassign import reassign
-from bot.messaging.sender import MESSAGE
-from bot.reports.format import tier_label
-from bot.slack.text import date_token, mention, mrkdwn
 from scoring.rules import Tier
 from store.handoffs import OverdueHandoff, overdue, pending_of_away_reps
-from store.outbox import claim_notification, enqueue
+from store.models import NotificationKind
+from store.outbox import OutboxEntry, claim_notification, enqueue
 
 
 @dataclass(frozen=True)
 class Sent:
     """One notification the sweep queued."""
 
-    kind: str
+    kind: str  # a NotificationKind, or "reassignment"
     level: int
     handoff_id: int
     to: str
@@ -40,10 +38,6 @@ class Sent:
             return f"hand-off {self.handoff_id} reassigned to {self.to}"
         what = "reminder" if self.kind == "reminder" else f"escalation level {self.level}"
         return f"{what} for hand-off {self.handoff_id} to {self.to}"
-
-
-def _late(minutes: float) -> str:
-    return f"{minutes:.0f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
 
 
 @dataclass
@@ -70,70 +64,46 @@ class Sweep:
             sent += self._remind(handoff) + self._escalate(handoff)
         return sent
 
-    def _key(self, kind: str, handoff: OverdueHandoff, level: int) -> str:
+    def _key(self, kind: NotificationKind, handoff: OverdueHandoff, level: int) -> str:
         return f"{kind}:{handoff.id}:{level}:{handoff.policy_version}:{handoff.due_at.isoformat()}"
 
-    def _send(
-        self,
-        kind: str,
-        handoff: OverdueHandoff,
-        level: int,
-        to: str,
-        text: str,
-        *,
-        actions: bool = False,
-    ) -> list[Sent]:
-        key = self._key(kind, handoff, level)
+    def _send(self, handoff: OverdueHandoff, kind: NoticeKind, level: int, to: str) -> list[Sent]:
+        sent_as = (
+            NotificationKind.REMINDER
+            if kind is NoticeKind.REMINDER
+            else NotificationKind.ESCALATION
+        )
         if not claim_notification(
             session=self.session,
-            key=key,
-            kind=kind,
+            key=self._key(sent_as, handoff, level),
+            kind=sent_as,
             handoff_id=handoff.id,
             level=level,
             now=self.now,
         ):
             return []
-        enqueue(
+        notice = notice_about(
             session=self.session,
-            entries=[
-                {
-                    "kind": MESSAGE,
-                    "channel": to,
-                    "handoff_id": handoff.id,
-                    # The manager's DM carries the Reassign / Remind rep / Take it buttons.
-                    "payload": {"text": text, "escalation_actions": actions},
-                }
-            ],
-            now=self.send_from,
-        )
-        return [Sent(kind, level, handoff.id, to)]
-
-    def _values(self, handoff: OverdueHandoff) -> dict[str, object]:
-        card = load_card(
-            session=self.session,
+            kind=kind,
             handoff_id=handoff.id,
             team=self.team,
             reasons=self.reasons,
             sla=self.sla,
+            now=self.now,
+            level=level,
         )
-        late = max((self.now - handoff.due_at).total_seconds() / 60, 0)
-        return {
-            "name": card.name,
-            "company": card.company,
-            "tier_label": tier_label(card.tier),
-            "next_action": card.next_action,
-            "due": date_token(handoff.due_at),
-            "late": _late(late),
-            "rep": mention(handoff.rep_slack_id) if handoff.rep_slack_id else "nobody",
-        }
+        entry = OutboxEntry.notice(
+            handoff_id=handoff.id, to=to, notice=notice.model_dump(mode="json")
+        )
+        enqueue(session=self.session, entries=[entry], now=self.send_from)
+        return [Sent(sent_as, level, handoff.id, to)]
 
     def _remind(self, handoff: OverdueHandoff) -> list[Sent]:
         if handoff.warn_at is None or handoff.warn_at > self.now or handoff.rep_slack_id is None:
             return []
         if handoff.due_at <= self.now:
             return []  # past the deadline: escalation's turn
-        text = mrkdwn("reminder.md.j2", **self._values(handoff))
-        return self._send("reminder", handoff, 0, handoff.rep_slack_id, text)
+        return self._send(handoff, NoticeKind.REMINDER, 0, handoff.rep_slack_id)
 
     def _escalate(self, handoff: OverdueHandoff) -> list[Sent]:
         sent: list[Sent] = []
@@ -141,16 +111,13 @@ class Sweep:
         for level, step in enumerate(self.sla.escalation, start=1):
             if add_business_time(handoff.due_at, step.after, calendar) > self.now:
                 break
-            values = self._values(handoff)
             if step.notify == "manager" and handoff.manager_slack_id:
-                text = mrkdwn("escalation_manager.md.j2", **values)
-                fired = self._send(
-                    "escalation", handoff, level, handoff.manager_slack_id, text, actions=True
-                )
+                # The manager's DM carries the Reassign / Remind rep / Take it buttons.
+                kind, to = NoticeKind.BREACH_TO_MANAGER, handoff.manager_slack_id
             else:  # the channel, or no manager to tell
-                channel = self.sla.escalation_channel or self.team.channel
-                text = mrkdwn("escalation_channel.md.j2", level=level, **values)
-                fired = self._send("escalation", handoff, level, channel, text)
+                kind = NoticeKind.BREACH_TO_CHANNEL
+                to = self.sla.escalation_channel or self.team.channel
+            fired = self._send(handoff, kind, level, to)
             sent += fired
             if fired and step.reassign:
                 sent.append(self._reassign(handoff.id))

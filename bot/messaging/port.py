@@ -1,6 +1,6 @@
 """The interface the workflow uses to talk to a chat surface (Slack today).
 
-Domain code calls these methods; `bot/slack/surface.py` implements them. Failures come
+The outbox sender calls these methods; `bot/slack/surface.py` implements them. Failures come
 back as `DeliveryError`, saying whether to wait (rate limit), retry (transient) or give
 up and tell an admin what to fix (permanent).
 """
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.handoffs.cards import Card
+from bot.handoffs.notices import Notice
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,21 @@ class ChatSurface(Protocol):
         """Posts a lead card."""
         ...
 
-    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
-        """Posts a message (mrkdwn) to a channel, or to a user id's DM; with
-        `actions_for`, the escalation buttons for that hand-off."""
+    def post_notice(self, *, channel: str, notice: Notice) -> Posted:
+        """Posts a notice about a hand-off (reminder, breach, nudge) to a channel, or to a
+        user id's DM; a breach told to a manager carries their actions."""
         ...
 
-    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
-        """Posts the weekly digest (`text` is the notification fallback)."""
+    def post_text(self, *, channel: str, text: str) -> Posted:
+        """Posts a message already worded as mrkdwn (entries queued by earlier versions)."""
+        ...
+
+    def post_digest(self, *, channel: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest."""
+        ...
+
+    def post_revenue(self, *, channel: str, report: dict[str, Any]) -> Posted:
+        """Posts the score-to-revenue report."""
         ...
 
     def upload_image(self, *, channel: str, png: bytes, filename: str, title: str) -> None:

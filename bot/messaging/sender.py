@@ -20,27 +20,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.cards import Card, load_card
+from bot.handoffs.notices import Notice
 from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from store.handoffs import posted_at, record_posted
-from store.models import OutboxStatus
+from store.models import OutboxKind, OutboxStatus
 from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
 
 log = logging.getLogger(__name__)
 
-# The kinds of outbox entry.
-POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
-POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
-UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision
-MESSAGE = "message"  # a reminder or escalation: payload {"text"}, to a channel or a user's DM
-DIGEST = "digest"  # the weekly digest: payload {"text", "numbers"}, as Block Kit
-DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
+MESSAGES = {
+    OutboxKind.NOTICE,
+    OutboxKind.DIGEST,
+    OutboxKind.DIGEST_CHART,
+    OutboxKind.REVENUE_REPORT,
+}
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
@@ -131,7 +132,7 @@ class Deliverer:
         return True
 
     def _send(self, entry: PendingEntry) -> None:
-        if entry.kind in (MESSAGE, DIGEST, DIGEST_CHART):
+        if entry.kind in MESSAGES:
             self._send_message(entry)
             return
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
@@ -144,12 +145,12 @@ class Deliverer:
                 sla=self.sla,
             )
             channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
-        if entry.kind == POST_DM_COPY and entry.channel:
+        if entry.kind is OutboxKind.POST_DM_COPY and entry.channel:
             self.pacer.wait(entry.channel)
             self.surface.post_card(channel=entry.channel, card=card)
             return
         channel = channel or entry.channel or self.team.channel
-        if entry.kind == POST_CARD:
+        if entry.kind is OutboxKind.POST_CARD:
             if ts is None:
                 self._post(entry, channel, card)
             return
@@ -163,27 +164,34 @@ class Deliverer:
         assert channel is not None, f"outbox entry {entry.id} names no channel"
         with Session(self.engine) as session:
             payload = message_payload(session=session, entry_id=entry.id)
-        text = str(payload.get("text", ""))
-        if entry.kind == DIGEST_CHART:
-            png = digest_chart(payload["numbers"])
-            if png is None:  # matplotlib was uninstalled since the chart was queued
-                log.warning("Digest chart skipped: install the `charts` extra to draw it")
-                return
-            period = payload["numbers"]["period"]
-            self.pacer.wait(channel)
-            self.surface.upload_image(
-                channel=channel,
-                png=png,
-                filename=f"handoff-digest-{period}.png",
-                title=f"Funnel and SLA compliance by rep, {period}",
-            )
+        if entry.kind is OutboxKind.DIGEST_CHART:
+            self._send_chart(channel, payload["numbers"])
             return
         self.pacer.wait(channel)
-        if entry.kind == DIGEST:
-            self.surface.post_digest(channel=channel, text=text, numbers=payload["numbers"])
+        if entry.kind is OutboxKind.DIGEST:
+            self.surface.post_digest(channel=channel, numbers=payload["numbers"])
+        elif entry.kind is OutboxKind.REVENUE_REPORT:
+            self.surface.post_revenue(channel=channel, report=payload["report"])
+        elif "notice" in payload:
+            self.surface.post_notice(
+                channel=channel, notice=Notice.model_validate(payload["notice"])
+            )
+        else:  # a message queued by an earlier version, as text
+            self.surface.post_text(channel=channel, text=str(payload.get("text", "")))
+
+    def _send_chart(self, channel: str, numbers: dict[str, Any]) -> None:
+        png = digest_chart(numbers)
+        if png is None:  # matplotlib was uninstalled since the chart was queued
+            log.warning("Digest chart skipped: install the `charts` extra to draw it")
             return
-        actions_for = entry.handoff_id if payload.get("escalation_actions") else None
-        self.surface.post_message(channel=channel, text=text, actions_for=actions_for)
+        period = numbers["period"]
+        self.pacer.wait(channel)
+        self.surface.upload_image(
+            channel=channel,
+            png=png,
+            filename=f"handoff-digest-{period}.png",
+            title=f"Funnel and SLA compliance by rep, {period}",
+        )
 
     def _post(self, entry: PendingEntry, channel: str, card: Card) -> None:
         found = None

@@ -11,10 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session
 
 from bot.config import DigestConfig, RejectReason, TeamConfig
-from bot.messaging.sender import DIGEST, DIGEST_CHART
 from bot.reports.charts import charts_available
-from bot.reports.format import FORMATTERS
-from bot.slack.text import mrkdwn
 from store.metrics import (
     Period,
     anything_in,
@@ -24,7 +21,8 @@ from store.metrics import (
     reject_reasons,
     response_minutes,
 )
-from store.outbox import already_sent, claim_notification, enqueue
+from store.models import NotificationKind
+from store.outbox import OutboxEntry, already_sent, claim_notification, enqueue
 from store.outcome_metrics import outcome_conversion
 
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -140,6 +138,14 @@ def last_scheduled(config: DigestConfig, *, timezone: str, now: datetime) -> dat
     return found if found is not None and found <= now else None
 
 
+def week_so_far(
+    *, session: Session, team: TeamConfig, reasons: list[RejectReason], now: datetime
+) -> dict[str, Any]:
+    """Gets this week's numbers so far (as a manager's App Home shows them)."""
+    label, period = week_period(None, team=team, now=now)
+    return metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
+
+
 def weekly_numbers(
     *,
     session: Session,
@@ -179,7 +185,7 @@ def post_if_due(
         return None
     numbers = weekly_numbers(session=session, team=team, reasons=reasons, week=week, now=now)
     if not claim_notification(
-        session=session, key=key, kind="digest", handoff_id=None, level=0, now=now
+        session=session, key=key, kind=NotificationKind.DIGEST, handoff_id=None, level=0, now=now
     ):
         return None
     queue_digest(session=session, team=team, digest=digest, numbers=numbers, now=now)
@@ -197,24 +203,9 @@ def queue_digest(
     """Queues a week's digest for the digest channel, and its chart when the `charts`
     extra is installed (drawn when sent)."""
     channel = digest_channel(team=team, digest=digest)
-    text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
-    entries: list[dict[str, Any]] = [
-        {
-            "kind": DIGEST,
-            "channel": channel,
-            "handoff_id": None,
-            "payload": {"text": text, "numbers": numbers},
-        }
-    ]
+    entries = [OutboxEntry.digest(channel=channel, numbers=numbers)]
     if charts_available():
-        entries.append(
-            {
-                "kind": DIGEST_CHART,
-                "channel": channel,
-                "handoff_id": None,
-                "payload": {"numbers": numbers},
-            }
-        )
+        entries.append(OutboxEntry.digest_chart(channel=channel, numbers=numbers))
     enqueue(session=session, entries=entries, now=now)
 
 

@@ -4,6 +4,7 @@ figure reads the same wherever it is shown. Also renders templates for a termina
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.resources import environment
@@ -30,6 +31,17 @@ def duration(minutes: float) -> str:
         return f"{minutes:.0f} min"
     hours = minutes / 60
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def time_left(due_at: datetime | None, now: datetime) -> str:
+    """Says how long is left before a deadline, or how long ago it passed."""
+    if due_at is None:
+        return "no deadline"
+    left = due_at - now
+    minutes = left.total_seconds() / 60
+    if left >= timedelta(0):
+        return f"{duration(minutes)} left"
+    return f"overdue by {duration(-minutes)}"
 
 
 def pct(value: float | None) -> str:

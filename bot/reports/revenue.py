@@ -13,12 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.config import RejectReason, TeamConfig
-from bot.messaging.sender import MESSAGE
-from bot.reports.format import FORMATTERS
-from bot.slack.text import mrkdwn
 from scoring import auc
 from store.metrics import Period, has_handoffs, reject_reasons
-from store.outbox import already_sent, claim_notification, enqueue
+from store.models import NotificationKind
+from store.outbox import OutboxEntry, already_sent, claim_notification, enqueue
 from store.outcome_metrics import rejected_factors, revenue_by_tier, shadow_pairs
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -132,7 +130,7 @@ def post_monthly_if_due(
     )
     report = revenue_report(session=session, team=team, reasons=reasons, months=labels)
     if not claim_notification(
-        session=session, key=key, kind="revenue", handoff_id=None, level=0, now=now
+        session=session, key=key, kind=NotificationKind.REVENUE, handoff_id=None, level=0, now=now
     ):
         return None
     queue_revenue_report(session=session, channel=channel, report=report, now=now)
@@ -143,11 +141,5 @@ def queue_revenue_report(
     *, session: Session, channel: str, report: dict[str, Any], now: datetime
 ) -> None:
     """Queues a revenue report for a channel."""
-    text = mrkdwn("revenue.md.j2", r=report, **FORMATTERS)
-    enqueue(
-        session=session,
-        entries=[
-            {"kind": MESSAGE, "channel": channel, "handoff_id": None, "payload": {"text": text}}
-        ],
-        now=now,
-    )
+    entry = OutboxEntry.revenue_report(channel=channel, report=report)
+    enqueue(session=session, entries=[entry], now=now)

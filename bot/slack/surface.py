@@ -9,7 +9,9 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.handoffs.cards import Card
+from bot.handoffs.notices import Notice, NoticeKind
 from bot.messaging.port import DeliveryError, Posted
+from bot.reports.format import FORMATTERS
 from bot.slack.blocks.cards import (
     FALLBACK_MAX,
     card_blocks,
@@ -20,6 +22,7 @@ from bot.slack.blocks.cards import (
 )
 from bot.slack.blocks.digest import digest_blocks
 from bot.slack.ids import METADATA_EVENT
+from bot.slack.text import mrkdwn, notice_text
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -87,25 +90,38 @@ class SlackSurface:
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
-    def post_message(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
-        """Posts a reminder or an escalation (with the manager's buttons when asked)."""
-        blocks = None if actions_for is None else to_dicts(escalation_blocks(text, actions_for))
+    def post_notice(self, *, channel: str, notice: Notice) -> Posted:
+        """Posts a reminder, a breach or a nudge (a breach told to a manager carries the
+        Reassign / Remind rep / Take it buttons)."""
+        text = notice_text(notice)
+        blocks = None
+        if notice.kind is NoticeKind.BREACH_TO_MANAGER:
+            blocks = to_dicts(escalation_blocks(text, notice.handoff_id))
+        return self._post(channel=channel, text=text, blocks=blocks)
+
+    def post_text(self, *, channel: str, text: str) -> Posted:
+        """Posts a message already worded as mrkdwn."""
+        return self._post(channel=channel, text=text)
+
+    def post_digest(self, *, channel: str, numbers: dict[str, Any]) -> Posted:
+        """Posts the weekly digest as Block Kit (with its text as the notification)."""
+        text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
+        return self._post(
+            channel=channel, text=cut(text, FALLBACK_MAX), blocks=to_dicts(digest_blocks(numbers))
+        )
+
+    def post_revenue(self, *, channel: str, report: dict[str, Any]) -> Posted:
+        """Posts the score-to-revenue report."""
+        return self._post(channel=channel, text=mrkdwn("revenue.md.j2", r=report, **FORMATTERS))
+
+    def _post(
+        self, *, channel: str, text: str, blocks: list[dict[str, Any]] | None = None
+    ) -> Posted:
         response = self._call(
             self.client.chat_postMessage,
             channel=channel,
             text=text,
             blocks=blocks,
-            unfurl_links=False,
-        )
-        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
-
-    def post_digest(self, *, channel: str, text: str, numbers: dict[str, Any]) -> Posted:
-        """Posts the weekly digest as Block Kit."""
-        response = self._call(
-            self.client.chat_postMessage,
-            channel=channel,
-            text=cut(text, FALLBACK_MAX),
-            blocks=to_dicts(digest_blocks(numbers)),
             unfurl_links=False,
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))

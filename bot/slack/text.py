@@ -1,4 +1,5 @@
-"""Slack's text: mrkdwn rendered from templates/*.j2, mentions and date tokens.
+"""Slack's text: mrkdwn rendered from templates/*.j2, mentions and date tokens, and the
+wording of what the workflow returns as data (notices, decisions, form problems).
 
 Every value put into a template is escaped for Slack (`&`, `<`, `>`), in mrkdwn and in
 plain_text alike: Slack treats those three as control characters in every text object
@@ -14,6 +15,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.config import RejectReason
+from bot.handoffs.decisions import NOTE_MAX, Decision, RejectProblem
+from bot.handoffs.notices import Notice, NoticeKind
+from bot.reports.format import duration, tier_label
 from bot.resources import environment
 
 
@@ -60,3 +65,43 @@ def plain(template: str, **values: Any) -> str:
     """Renders a template for a plain_text field or a message's fallback text (values
     escaped as for mrkdwn, which Slack expects there too)."""
     return str(mrkdwn(template, **values))
+
+
+NOTICE_TEMPLATES = {
+    NoticeKind.REMINDER: "reminder.md.j2",
+    NoticeKind.BREACH_TO_MANAGER: "escalation_manager.md.j2",
+    NoticeKind.BREACH_TO_CHANNEL: "escalation_channel.md.j2",
+    NoticeKind.NUDGE: "remind_from_manager.md.j2",
+}
+
+
+def notice_text(notice: Notice) -> Mrkdwn:
+    """Words a notice about a hand-off."""
+    return mrkdwn(
+        NOTICE_TEMPLATES[notice.kind],
+        name=notice.lead_name,
+        company=notice.company,
+        tier_label=tier_label(notice.tier),
+        next_action=notice.next_action,
+        due=date_token(notice.due_at) if notice.due_at else "no deadline",
+        late=duration(notice.late_minutes),
+        rep=mention(notice.rep_slack_id) if notice.rep_slack_id else "nobody",
+        manager=mention(notice.sender_slack_id) if notice.sender_slack_id else "Your manager",
+        level=notice.level,
+    )
+
+
+def decision_text(decision: Decision, *, plain_text: bool = False) -> str:
+    """Words how a click went, for the clicker; `plain_text` for a dialog's error, where a
+    mention would show unrendered ("@U123" instead)."""
+    who = None
+    if decision.who:
+        who = f"@{decision.who}" if plain_text else mention(decision.who)
+    render = plain if plain_text else mrkdwn
+    return render("decision.md.j2", verdict=decision.verdict, who=who, status=decision.status)
+
+
+def reject_problem_text(problem: RejectProblem, reason: RejectReason | None) -> str:
+    """Words what is wrong with a reject form (a dialog's error: plain text)."""
+    label = reason.label if reason else ""
+    return plain("reject_problem.txt.j2", problem=problem, label=label, limit=NOTE_MAX)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.handoffs.queue import load_queue
 from bot.handoffs.team import set_away
 from bot.reports.digest import week_period, weekly_numbers
-from bot.reports.format import FORMATTERS
+from bot.reports.format import FORMATTERS, tier_label, time_left
 from bot.slack.deps import Deps
 from bot.slack.ids import Command
 from bot.slack.text import mention, mrkdwn
@@ -51,16 +51,20 @@ def queue(deps: Deps, user: str, args: list[str]) -> str:
     if args:
         return _usage("queue", "`queue` takes nothing after it")
     with Session(deps.engine) as session:
-        found = load_queue(
-            session=session, team=deps.team, reasons=deps.reasons, user=user, now=deps.clock()
-        )
+        found = load_queue(session=session, team=deps.team, user=user, now=deps.clock())
     sections = []
     if found.is_rep or not found.is_manager:
         sections.append(("Your pending leads", found.mine, found.mine_total))
     if found.is_manager:
         sections.append(("Your team's pending leads", found.team, found.team_total))
     return mrkdwn(
-        "command_queue.md.j2", sections=sections, with_rep=found.is_manager, mention=mention
+        "command_queue.md.j2",
+        sections=sections,
+        with_rep=found.is_manager,
+        mention=mention,
+        tier_label=tier_label,
+        time_left=time_left,
+        now=found.as_of,
     )
 
 

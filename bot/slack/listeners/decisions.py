@@ -7,7 +7,6 @@ submission is the exception: validation errors must travel in the ack itself.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,10 +16,11 @@ from sqlmodel import Session
 
 from bot.handoffs import decisions
 from bot.handoffs.cards import load_card
-from bot.handoffs.decisions import Actor, Decision
+from bot.handoffs.decisions import Actor, Decision, Verdict
 from bot.slack.blocks.cards import reject_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listeners.home import publish_home
+from bot.slack.text import decision_text, reject_problem_text
 from store.models import Handoff
 
 
@@ -82,7 +82,8 @@ def _button(step: Any) -> Any:
         ack()
         handoff_id, actor = _clicked(body)
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
-        _answer(client, body, context, actor.slack_id, "" if decision.ok else decision.message)
+        message = "" if decision.ok else decision_text(decision)
+        _answer(client, body, context, actor.slack_id, message)
 
     return listener
 
@@ -93,18 +94,17 @@ on_accept = _button(decisions.accept)
 on_claim = _button(decisions.claim)
 
 
-def _manager_button(step: Any, *, routing: bool = False) -> Any:
+def _manager_button(step: Any, *, needs: tuple[str, ...] = ()) -> Any:
     """A button on a manager's escalation DM; the result is told to the manager.
-    (`routing`: the step also needs the team and the SLA, to route the lead again.)"""
+    (`needs`: what else the step takes from the listeners' deps: the team, the SLA…)"""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         handoff_id, actor = _clicked(body)
         deps = context["deps"]
-        extra = {"team": deps.team, "sla": deps.sla} if routing else {}
+        extra = {name: getattr(deps, name) for name in needs}
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
-        message = decision.message or "Done: the lead's card shows it."
-        _answer(client, body, context, actor.slack_id, message)
+        _answer(client, body, context, actor.slack_id, decision_text(decision))
 
     return listener
 
@@ -112,9 +112,9 @@ def _manager_button(step: Any, *, routing: bool = False) -> Any:
 # Take it: the manager accepts the lead personally.
 on_take = _manager_button(decisions.accept)
 # Remind rep: a nudge to the rep, from the manager.
-on_remind = _manager_button(decisions.remind_rep)
+on_remind = _manager_button(decisions.remind_rep, needs=("team", "reasons", "sla"))
 # Reassign: the lead goes to the next eligible rep, with a fresh deadline.
-on_reassign = _manager_button(decisions.reassign_by_manager, routing=True)
+on_reassign = _manager_button(decisions.reassign_by_manager, needs=("team", "sla"))
 
 
 def on_reject_button(
@@ -129,17 +129,17 @@ def on_reject_button(
         allowed = (
             decisions.may_decide(session=session, handoff=handoff, actor=actor)
             if handoff is not None
-            else Decision(False, "This lead is no longer in the system.")
+            else Decision(Verdict.GONE)
         )
         if allowed.ok and handoff is not None and handoff.status != "pending":
-            allowed = Decision(False, f"Already {handoff.status} by <@{handoff.decided_by}>.")
+            allowed = Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
         card = (
             load_card(session=session, handoff_id=handoff_id, team=deps.team, reasons=deps.reasons)
             if allowed.ok
             else None
         )
     if card is None:
-        _answer(client, body, context, actor.slack_id, allowed.message)
+        _answer(client, body, context, actor.slack_id, decision_text(allowed))
         return
     state = RejectState(handoff_id=handoff_id, from_home=_from_home(body)).model_dump_json()
     view = reject_modal(
@@ -161,7 +161,10 @@ def on_reject_submit(
     problems = decisions.reject_problems(reason=reason, note=note)
     if problems:
         blocks = {"reason": BlockId.REJECT_REASON, "note": BlockId.REJECT_NOTE}
-        ack(response_action="errors", errors={blocks[k]: v for k, v in problems.items()})
+        errors: dict[str, str] = {
+            blocks[k]: reject_problem_text(v, reason) for k, v in problems.items()
+        }
+        ack(response_action="errors", errors=errors)
         return
     assert reason is not None
     state = RejectState.model_validate_json(view["private_metadata"])
@@ -174,9 +177,9 @@ def on_reject_submit(
         note=note,
     )
     if not decision.ok:
-        # Modal errors are plain text: show "@U123" rather than an unrendered mention.
-        plain = re.sub(r"<@(\w+)>", r"@\1", decision.message)
-        ack(response_action="errors", errors={BlockId.REJECT_REASON: plain})
+        # Modal errors are plain text: "@U123" rather than an unrendered mention.
+        text = decision_text(decision, plain_text=True)
+        ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
         return
     ack()
     if state.from_home:

@@ -5,6 +5,7 @@ after every click made from it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -24,7 +25,8 @@ from sqlmodel import Session
 
 from bot.config import TeamConfig
 from bot.handoffs.queue import Queue, QueueItem, load_queue
-from bot.reports.format import FORMATTERS
+from bot.reports.digest import week_so_far
+from bot.reports.format import FORMATTERS, tier_label, time_left
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import Mrkdwn, date_token, escape, mention, mrkdwn
@@ -50,10 +52,13 @@ def publish_home(
     deps = context["deps"]
     now = deps.clock()
     with Session(deps.engine) as session:
-        queue = load_queue(
-            session=session, team=deps.team, reasons=deps.reasons, user=user, now=now
+        queue = load_queue(session=session, team=deps.team, user=user, now=now)
+        week = (
+            week_so_far(session=session, team=deps.team, reasons=deps.reasons, now=now)
+            if queue.is_manager
+            else None
         )
-    view = home_view(queue, team=deps.team, updated=date_token(now), notice=notice)
+    view = home_view(queue, team=deps.team, week=week, updated=date_token(now), notice=notice)
     client.views_publish(user_id=user, view=view.to_dict())
 
 
@@ -65,36 +70,47 @@ def _context(text: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=cut(text, CONTEXT_MAX))])
 
 
-def home_view(queue: Queue, *, team: TeamConfig, updated: Mrkdwn, notice: str | None) -> View:
-    """Gets the Home tab of one person."""
+def home_view(
+    queue: Queue,
+    *,
+    team: TeamConfig,
+    week: dict[str, Any] | None,
+    updated: Mrkdwn,
+    notice: str | None,
+) -> View:
+    """Gets the Home tab of one person (`week`: their team's numbers, for a manager)."""
     channel = Mrkdwn(f"<#{escape(team.channel)}>")
     blocks: list[Block] = [HeaderBlock(text="Lead hand-off")]
     if notice:
         blocks.append(_context(f":information_source: {notice}"))
     blocks.append(_section(mrkdwn("home_intro.md.j2", q=queue, mention=mention, channel=channel)))
     if queue.is_rep:
-        blocks += _leads(f"Your pending leads ({queue.mine_total})", queue.mine, queue.mine_total)
-    if queue.is_manager and queue.week is not None:
+        title = f"Your pending leads ({queue.mine_total})"
+        blocks += _leads(title, queue.mine, queue.mine_total, now=queue.as_of)
+    if queue.is_manager and week is not None:
         late = len(queue.team_breached)
         blocks += [
             DividerBlock(),
             HeaderBlock(text="Your team this week"),
-            _section(mrkdwn("home_week.md.j2", m=queue.week, **FORMATTERS)),
+            _section(mrkdwn("home_week.md.j2", m=week, **FORMATTERS)),
         ]
         title = f"Team's pending leads ({queue.team_total}), {late} past deadline"
-        blocks += _leads(title, queue.team, queue.team_total, manager=True)
+        blocks += _leads(title, queue.team, queue.team_total, now=queue.as_of, manager=True)
     blocks += [DividerBlock(), _context(mrkdwn("home_footer.md.j2", updated=updated))]
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
 
 
-def _leads(title: str, items: list[QueueItem], total: int, *, manager: bool = False) -> list[Block]:
+def _leads(
+    title: str, items: list[QueueItem], total: int, *, now: datetime, manager: bool = False
+) -> list[Block]:
     blocks: list[Block] = [HeaderBlock(text=cut(title, 150))]
     if not items:
         blocks.append(_section(mrkdwn("home_empty.md.j2", whose=None)))
     for item in items:
         rep = mention(item.rep_slack_id) if manager and item.rep_slack_id else None
         due = date_token(item.due_at) if item.due_at else None
-        blocks.append(_section(mrkdwn("home_item.md.j2", item=item, rep=rep, due=due)))
+        line = mrkdwn("home_item.md.j2", item=item, rep=rep, due=due, **_labels(item, now))
+        blocks.append(_section(line))
         buttons = _manager_buttons(item) if manager else _rep_buttons(item)
         if buttons:
             blocks.append(
@@ -103,6 +119,10 @@ def _leads(title: str, items: list[QueueItem], total: int, *, manager: bool = Fa
     if total > len(items):
         blocks.append(_context(mrkdwn("home_more.md.j2", more=total - len(items))))
     return blocks
+
+
+def _labels(item: QueueItem, now: datetime) -> dict[str, str]:
+    return {"tier_label": tier_label(item.tier), "time_left": time_left(item.due_at, now)}
 
 
 def _rep_buttons(item: QueueItem) -> list[Any]:

@@ -12,6 +12,8 @@ from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.decisions import (
     Actor,
     Decision,
+    RejectProblem,
+    Verdict,
     accept,
     claim,
     reassign_by_manager,
@@ -21,8 +23,10 @@ from bot.handoffs.decisions import (
 )
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import ingest_leads
+from bot.handoffs.notices import Notice, NoticeKind
 from bot.handoffs.team import sync_team
-from store.models import Handoff, Lead, Outbox
+from bot.slack.text import notice_text, reject_problem_text
+from store.models import Handoff, Lead, Outbox, OutboxKind
 from tests.helpers import NOW, context, demo, lead_body
 
 OTHER = next(r for r in DEFAULT_REJECT_REASONS if r.code == "other")
@@ -50,10 +54,8 @@ def decide(engine: Engine, step: object, **kwargs: object) -> Decision:
 def test_only_the_rep_or_their_manager_may_decide(engine: Engine) -> None:
     handoff_id = hand_off(engine)
     refused = decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0CHLOE"))
-    assert (refused.ok, refused.message) == (
-        False,
-        "This lead is <@U0ALICE>'s: only they or their manager can decide.",
-    )
+    assert refused == Decision(Verdict.NOT_YOURS, who="U0ALICE")
+    assert not refused.ok
     assert decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0DANA")).ok
     with Session(engine) as session:
         handoff = session.get(Handoff, handoff_id)
@@ -81,7 +83,11 @@ def test_racing_clicks_have_exactly_one_winner(engine: Engine) -> None:
     for thread in threads:
         thread.join()
     assert sum(r.ok for r in results) == 1
-    assert all(r.message.startswith("Already accepted by <@U0") for r in results if not r.ok)
+    assert all(
+        r.verdict is Verdict.ALREADY and r.status == "accepted" and (r.who or "").startswith("U0")
+        for r in results
+        if not r.ok
+    )
 
 
 def test_claim_is_for_unassigned_leads_and_team_members(engine: Engine) -> None:
@@ -93,19 +99,21 @@ def test_claim_is_for_unassigned_leads_and_team_members(engine: Engine) -> None:
         ],
     )
     outsider = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0STRANGER"))
-    assert outsider.message == "Only the sales team can claim leads."
+    assert outsider == Decision(Verdict.NOT_SALES_CLAIM)
     assert decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0GB")).ok
     again = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0ZED"))
-    assert again.message == "This lead already has an owner."
+    assert again == Decision(Verdict.HAS_OWNER)
 
 
 def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None:
-    assert reject_problems(reason=None, note="") == {
-        "reason": "Choose why this lead is not sales-ready."
-    }
-    assert reject_problems(reason=OTHER, note="  ") == {"note": "Add a note: “Other” needs one."}
-    assert reject_problems(reason=OTHER, note="x" * 3001) == {
-        "note": "Keep the note under 3000 characters."
+    assert reject_problems(reason=None, note="") == {"reason": RejectProblem.NO_REASON}
+    assert reject_problems(reason=OTHER, note="  ") == {"note": RejectProblem.NOTE_REQUIRED}
+    assert reject_problems(reason=OTHER, note="x" * 3001) == {"note": RejectProblem.NOTE_TOO_LONG}
+    worded = {p: reject_problem_text(p, OTHER) for p in RejectProblem}
+    assert worded == {
+        RejectProblem.NO_REASON: "Choose why this lead is not sales-ready.",
+        RejectProblem.NOTE_REQUIRED: "Add a note: “Other” needs one.",
+        RejectProblem.NOTE_TOO_LONG: "Keep the note under 3000 characters.",
     }
     assert reject_problems(reason=NOT_ICP, note="") == {}
     handoff_id = hand_off(engine)
@@ -126,14 +134,17 @@ def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None
 def test_managers_escalation_actions(engine: Engine) -> None:
     handoff_id = hand_off(engine)
     ctx = context()
-    not_manager = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0CHLOE"))
-    assert not_manager.message == "Only the rep's manager can do this."
-    reminded = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0DANA"))
-    assert reminded == Decision(True, "Reminded <@U0ALICE>.")
+    needs = {"team": ctx.team, "reasons": DEFAULT_REJECT_REASONS, "sla": None}
+    not_manager = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0CHLOE"), **needs)
+    assert not_manager == Decision(Verdict.NOT_MANAGER)
+    reminded = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0DANA"), **needs)
+    assert reminded == Decision(Verdict.REMINDED, who="U0ALICE")
     with Session(engine) as session:
-        nudge = session.scalars(select(Outbox).where(Outbox.kind == "message")).one()
+        nudge = session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.NOTICE)).one()
         assert nudge.channel == "U0ALICE"
-        assert nudge.payload["text"].startswith(":wave: <@U0DANA> asks you to follow up")
+        notice = Notice.model_validate(nudge.payload["notice"])
+        assert (notice.kind, notice.sender_slack_id) == (NoticeKind.NUDGE, "U0DANA")
+        assert notice_text(notice).startswith(":wave: <@U0DANA> asks you to follow up on *")
     moved = decide(
         engine,
         reassign_by_manager,
@@ -142,7 +153,7 @@ def test_managers_escalation_actions(engine: Engine) -> None:
         team=ctx.team,
         sla=None,
     )
-    assert moved == Decision(True, "Reassigned to <@U0CHLOE>.")
+    assert moved == Decision(Verdict.REASSIGNED, who="U0CHLOE")
     again = decide(
         engine,
         reassign_by_manager,
@@ -151,4 +162,4 @@ def test_managers_escalation_actions(engine: Engine) -> None:
         team=ctx.team,
         sla=None,
     )
-    assert again.message == "Already reassigned by the system."
+    assert again == Decision(Verdict.ALREADY, status="reassigned")

@@ -23,7 +23,7 @@ from bot.slack.blocks.cards import card_blocks, to_dicts
 from store.db import make_engine
 from store.models import Handoff, Outbox
 from store.reps import set_out_of_office
-from tests.helpers import REPO, RULES_TOML, TEAM_TOML, context, demo, lead_body
+from tests.helpers import REPO, RULES_TOML, TEAM_TOML, context, demo, lead_body, notice_texts
 
 SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").read_text())["sla"])
 
@@ -70,10 +70,7 @@ def test_reminder_then_each_level_once_to_the_right_people(engine: Engine) -> No
     ]
     assert run(engine, utc(2026, 11, 20, 21, 30)) == []
     with Session(engine) as session:
-        texts = [
-            e.payload["text"]
-            for e in session.scalars(select(Outbox).where(Outbox.kind == "message"))
-        ]
+        texts = notice_texts(session)
     assert texts[0].startswith(":alarm_clock: Reminder: *")
     assert "SLA breach: <@U0ALICE> has not answered" in texts[1]
     assert "(level 2)" in texts[2]
@@ -160,9 +157,9 @@ def test_sweep_and_out_of_office_commands(
     assert out[3].endswith("2 notification(s) queued, 1 reassignment(s).")
     engine = make_engine(database_url)
     with Session(engine) as session:
-        texts = session.scalars(select(Outbox.payload).where(Outbox.kind == "message")).all()
+        texts = notice_texts(session)
     engine.dispose()
-    assert "<@U0CHLOE> has not answered" in texts[0]["text"]  # Alice was away
+    assert "<@U0CHLOE> has not answered" in texts[0]  # Alice was away
 
 
 def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:

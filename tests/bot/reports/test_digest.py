@@ -14,6 +14,8 @@ from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
 from bot.handoffs.sweep import sweep
 from bot.reports.digest import last_scheduled, metrics, post_if_due, week_period
+from bot.reports.format import FORMATTERS
+from bot.slack.text import mrkdwn
 from store.models import Handoff, Lead, Notification, Outbox, Outcome, Rep
 from tests.helpers import NOW, RULES_TOML, TEAM_TOML, context
 from tests.scenarios import MONDAY, SLA, build
@@ -149,7 +151,7 @@ def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) 
             select(Outbox.kind, Outbox.payload).where(Outbox.channel == "C0456DIGEST")
         ).all()
     assert [kind for kind, _ in queued] == ["digest", "digest_chart"]
-    text = queued[0][1]["text"]
+    text = mrkdwn("digest.md.j2", m=queued[0][1]["numbers"], **FORMATTERS)  # as Slack gets it
     assert text.startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
     assert "*Leads in:* 12 (+12 vs last week)" in text
     assert queued[0][1]["numbers"]["period"] == queued[1][1]["numbers"]["period"] == "2026-W47"

@@ -13,8 +13,10 @@ from sqlmodel import Session
 
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS
+from bot.reports.format import FORMATTERS
 from bot.reports.revenue import last_months, month_period, post_monthly_if_due, revenue_report
-from store.models import Handoff, Outbox, Outcome
+from bot.slack.text import mrkdwn
+from store.models import Handoff, Outbox, OutboxKind, Outcome
 from tests.helpers import NOW, RULES_TOML, TEAM_TOML, context
 from tests.scenarios import build
 
@@ -114,10 +116,13 @@ def test_the_monthly_report_is_posted_once(engine: Engine) -> None:
     assert post(datetime(2026, 12, 1, 15, tzinfo=UTC)) == "2026-11"
     assert post(datetime(2026, 12, 2, 15, tzinfo=UTC)) is None
     with Session(engine) as session:
-        (text,) = session.scalars(select(Outbox.payload).where(Outbox.channel == "C0LEADERS")).all()
-    assert text["text"].startswith(":moneybag: *Score to revenue")
-    assert "2026-11 sql:" in text["text"]
-    assert "*2026-11: why sales rejected leads*" in text["text"]
+        (entry,) = session.scalars(select(Outbox).where(Outbox.channel == "C0LEADERS")).all()
+    assert entry.kind == OutboxKind.REVENUE_REPORT
+    # As the Slack surface words it when it sends the entry.
+    text = mrkdwn("revenue.md.j2", r=entry.payload["report"], **FORMATTERS)
+    assert text.startswith(":moneybag: *Score to revenue")
+    assert "2026-11 sql:" in text
+    assert "*2026-11: why sales rejected leads*" in text
 
 
 def test_report_revenue_command(

@@ -1,0 +1,72 @@
+"""Notices about a hand-off: a reminder to its rep, a breach told to the manager or a
+channel, a manager's nudge. The workflow says who is told what, as data; the chat surface
+words it (templates/notice_*.md.j2)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+from sqlmodel import Session
+
+from bot.config import RejectReason, SlaConfig, TeamConfig
+from bot.handoffs.cards import load_card
+from scoring.rules import Tier
+
+
+class NoticeKind(StrEnum):
+    """Which notice it is."""
+
+    REMINDER = "reminder"  # to the rep, before the deadline
+    BREACH_TO_MANAGER = "breach_manager"  # to the rep's manager, with their actions
+    BREACH_TO_CHANNEL = "breach_channel"  # to the escalation channel
+    NUDGE = "nudge"  # the manager's "Remind rep", to the rep
+
+
+class Notice(BaseModel):
+    """What a notice says: the lead, its deadline, how late, who holds it, who sent it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: NoticeKind
+    handoff_id: int
+    lead_name: str
+    company: str | None
+    tier: Tier
+    next_action: str
+    due_at: datetime | None
+    late_minutes: float = 0.0
+    rep_slack_id: str | None = None
+    sender_slack_id: str | None = None
+    level: int = 0
+
+
+def notice_about(
+    *,
+    session: Session,
+    kind: NoticeKind,
+    handoff_id: int,
+    team: TeamConfig,
+    reasons: list[RejectReason],
+    sla: SlaConfig | None,
+    now: datetime,
+    level: int = 0,
+    sender_slack_id: str | None = None,
+) -> Notice:
+    """Gets a notice about a hand-off as it stands at `now`."""
+    card = load_card(session=session, handoff_id=handoff_id, team=team, reasons=reasons, sla=sla)
+    late = (now - card.due_at).total_seconds() / 60 if card.due_at else 0.0
+    return Notice(
+        kind=kind,
+        handoff_id=handoff_id,
+        lead_name=card.name,
+        company=card.company,
+        tier=card.tier,
+        next_action=card.next_action,
+        due_at=card.due_at,
+        late_minutes=max(late, 0.0),
+        rep_slack_id=card.rep_slack_id,
+        sender_slack_id=sender_slack_id,
+        level=level,
+    )
