@@ -30,137 +30,25 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from scoring.backtest import auc
+from scoring.calibration import Calibration, KnownLead, Options, Rule, RuleStats, rule_dict
 from scoring.candidates import candidate_rules
-from scoring.engine import Activity, compiled
+from scoring.engine import compiled
 from scoring.matchers import compile_matcher
-from scoring.rules import DisqualifyRule, FieldRule, IntentRule, ScoringRules, Tier
+from scoring.rubric import (
+    implied_ratio,
+    odds_ratio,
+    rubric,
+    wilson,
+)
+from scoring.rules import DisqualifyRule, IntentRule, ScoringRules, Tier
 
-POINTS_PER_DOUBLING = 10.0
-MAX_POINTS = 40.0
 MIN_CANDIDATE_POINTS = 3.0
-Z95 = 1.959963984540054
 DAY = 86400.0
-
-Rule = FieldRule | IntentRule | DisqualifyRule
-
-
-@dataclass(frozen=True)
-class KnownLead:
-    """A lead with its known outcome."""
-
-    fields: Mapping[str, Any]
-    activities: Sequence[Activity]
-    converted: bool
-
-
-@dataclass(frozen=True)
-class Options:
-    """How much to change, and how much evidence a change needs."""
-
-    max_changes: int = 5
-    min_support: int = 30
-    exclude: frozenset[str] = frozenset()
-
-
-@dataclass
-class RuleStats:
-    """What the data says about one rule."""
-
-    axis: str  # fit, intent or disqualify
-    rule: Rule
-    existing: bool
-    support: int
-    converted_with: int
-    conversion_with: float | None
-    conversion_without: float | None
-    lift: float | None
-    interval: tuple[float, float] | None  # Wilson 95% of conversion_with
-    odds_ratio: float
-    current_points: float
-    suggested_points: float
-    verdict: str  # "change", "no change: …", "add", "too small: …"
-    effect: float = 0.0
-    fires: frozenset[int] = field(default_factory=frozenset, repr=False)
-
-    @property
-    def label(self) -> str:
-        """Gets the rule's label."""
-        return self.rule.label
-
-    def to_dict(self) -> dict[str, Any]:
-        """Gets the statistics as reported by `handoff calibrate --format json`."""
-        return {
-            "label": self.label,
-            "axis": self.axis,
-            "existing": self.existing,
-            "support": self.support,
-            "conversion_with": _r(self.conversion_with),
-            "conversion_without": _r(self.conversion_without),
-            "lift": _r(self.lift),
-            "interval": None if self.interval is None else [_r(v) for v in self.interval],
-            "odds_ratio": _r(self.odds_ratio),
-            "current_points": self.current_points,
-            "suggested_points": self.suggested_points,
-            "verdict": self.verdict,
-            "effect": _r(self.effect),
-            "rule": rule_dict(self.rule),
-        }
-
-
-@dataclass
-class Calibration:
-    """The result: statistics, the chosen changes, the suggested rules and thresholds."""
-
-    n: int
-    positives: int
-    rules: list[RuleStats]
-    candidates: list[RuleStats]
-    changes: list[RuleStats]
-    suggested: ScoringRules
-    auc_before: float | None
-    auc_after: float | None
-    thresholds: dict[str, float]
-
-    @property
-    def baseline(self) -> float | None:
-        """Gets the overall conversion rate."""
-        return self.positives / self.n if self.n else None
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def wilson(successes: int, trials: int, z: float = Z95) -> tuple[float, float] | None:
-    """Gets the Wilson score interval of a proportion (95% by default)."""
-    if trials <= 0:
-        return None
-    p = successes / trials
-    denominator = 1 + z * z / trials
-    centre = (p + z * z / (2 * trials)) / denominator
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def odds_ratio(with_yes: int, with_no: int, without_yes: int, without_no: int) -> float:
-    """Gets the odds ratio of a 2×2 table, each cell + 0.5 (Haldane-Anscombe)."""
-    return ((with_yes + 0.5) / (with_no + 0.5)) / ((without_yes + 0.5) / (without_no + 0.5))
-
-
-def rubric(ratio: float) -> float:
-    """Gets the points an odds ratio is worth: 10 × log2, rounded, within ±40."""
-    points = round(POINTS_PER_DOUBLING * math.log2(ratio))
-    return float(max(-MAX_POINTS, min(MAX_POINTS, points)))
-
-
-def implied_ratio(points: float) -> float:
-    """Gets the odds ratio that the rubric turns into these points."""
-    return float(2 ** (points / POINTS_PER_DOUBLING))
 
 
 def _odds(p: float) -> float:
@@ -406,13 +294,6 @@ def apply_changes(rules: ScoringRules, changes: Sequence[RuleStats]) -> ScoringR
         else:
             group.append(entry)
     return ScoringRules.model_validate(data)
-
-
-def rule_dict(rule: Rule) -> dict[str, Any]:
-    """Gets a rule as the config file writes it."""
-    return rule.model_dump(by_alias=True, exclude_none=True, exclude_defaults=True) | {
-        "points": rule.points
-    }
 
 
 def suggest_thresholds(

@@ -20,16 +20,10 @@ from bot.cli.common import Subcommands, command, config_option, database, instan
 from bot.cli.leadfiles import FileProblem, RowError, columns_of, index_activities, read_leads
 from bot.cli.scoring import parse_outcome
 from bot.config import Config, ConfigError, Settings, load_config, parse_config
-from scoring.calibrate import (
-    MAX_POINTS,
-    POINTS_PER_DOUBLING,
-    Calibration,
-    KnownLead,
-    Options,
-    RuleStats,
-    calibrate,
-)
+from scoring.calibrate import calibrate
+from scoring.calibration import Calibration, KnownLead, Options, RuleStats
 from scoring.engine import Activity
+from scoring.rubric import MAX_POINTS, POINTS_PER_DOUBLING
 from scoring.rules import ScoringRules
 from store.outcomes import known_leads
 

@@ -214,6 +214,10 @@ def _routes(app: FastAPI) -> None:
 
         return JSONResponse(await _in_transaction(request, state, work))
 
+    _health(app)
+
+
+def _health(app: FastAPI) -> None:
     @app.get("/healthz")
     def healthz(request: Request) -> JSONResponse:
         """Tells whether the app and its database answer."""

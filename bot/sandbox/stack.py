@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from bot.config import Config, load_config, report_channel
+from bot.config import Config, TeamConfig, load_config, report_channel
 from bot.handoffs.team import sync_team
 from bot.messaging.sender import Deliverer, DeliveryReport, Pacer
 from bot.resources import example_file
@@ -116,12 +116,7 @@ class DemoStack:
         team = self.config.team
         self.engine, _ = open_database(f"sqlite:///{Path(self.folder.name) / 'demo.db'}")
         sync_team(engine=self.engine, team=team)
-        self.sandbox = SlackSandbox(port=self.sandbox_port).start()
-        self.sandbox.state.now = lambda: self.clock.now().timestamp()
-        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [MANAGER]
-        for person in self.people:
-            self.sandbox.add_user(person.id, person.name)
-        client = web_client(token="xoxb-sandbox", api_url=self.sandbox.url)
+        client = self._start_sandbox(team)
         # The sandbox is not Slack: no need to pace cards to one a second there.
         self.deliverer = Deliverer(
             engine=self.engine,
@@ -162,6 +157,12 @@ class DemoStack:
         )
         mount(api, create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps))
         self.app_url = self._serve(api)
+        self._connect_page(team)
+        self.worker.start()
+        return self
+
+    def _connect_page(self, team: TeamConfig) -> None:
+        """Connects the sandbox's page to the app: its clicks become signed requests."""
         self.http = httpx.Client(timeout=10)
         self.simulator = Simulator(
             events_url=f"{self.app_url}/slack/events",
@@ -177,8 +178,16 @@ class DemoStack:
             on_fast_forward=self.fast_forward,
             timezone=team.timezone,
         )
-        self.worker.start()
-        return self
+
+    def _start_sandbox(self, team: TeamConfig) -> Any:
+        """Starts the local Slack on the demo's clock, with the team as its users; gets a
+        Web API client pointed at it."""
+        self.sandbox = SlackSandbox(port=self.sandbox_port).start()
+        self.sandbox.state.now = lambda: self.clock.now().timestamp()
+        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [MANAGER]
+        for person in self.people:
+            self.sandbox.add_user(person.id, person.name)
+        return web_client(token="xoxb-sandbox", api_url=self.sandbox.url)
 
     def _serve(self, api: Any) -> str:
         config = uvicorn.Config(api, host="127.0.0.1", port=0, log_level="warning")

@@ -11,15 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Activity, ScoringRules
-from scoring.calibrate import (
-    KnownLead,
-    Options,
-    calibrate,
-    implied_ratio,
-    odds_ratio,
-    rubric,
-    wilson,
-)
+from scoring.calibrate import calibrate
+from scoring.calibration import KnownLead, Options
+from scoring.rubric import implied_ratio, odds_ratio, rubric, wilson
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 EMPTY = ScoringRules.model_validate({"version": "empty"})

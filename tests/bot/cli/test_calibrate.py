@@ -21,7 +21,8 @@ from bot.cli import main
 from bot.config import load_config
 from bot.sandbox.samples import olist_leads, olist_wins
 from scoring import ScoringRules, auc, compiled
-from scoring.calibrate import KnownLead, Options, calibrate
+from scoring.calibrate import calibrate
+from scoring.calibration import KnownLead, Options
 from tests.helpers import AUTH, RULES_TOML, TEAM_TOML, lead_body, make_client
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)

@@ -1,1 +1,0 @@
-"""Persistence: engine setup, tables, query functions and migrations. Never imports bot."""
