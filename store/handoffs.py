@@ -201,3 +201,16 @@ def pending_of_away_reps(*, session: Session) -> list[int]:
         .order_by(handoffs.c.id)
     )
     return list(session.connection().execute(query).scalars())
+
+
+def leave_pending(*, session: Session, handoff_id: int, values: dict[str, object]) -> bool:
+    """Moves a hand-off out of `pending` (accepted, rejected, reassigned…) with `values`, in
+    one conditional UPDATE: True for the one caller that wins when several try at once,
+    False when it was no longer pending."""
+    handoffs = table(Handoff)
+    statement = (
+        update(handoffs)
+        .where(handoffs.c.id == handoff_id, handoffs.c.status == HandoffStatus.PENDING)
+        .values(**values)
+    )
+    return session.connection().execute(statement).rowcount == 1

@@ -156,3 +156,11 @@ def activities_by_lead(
     for lead_id, kind, when in session.connection().execute(query):
         out[lead_id].append((kind, when))
     return out
+
+
+def set_disposition(*, session: Session, lead_id: int, disposition: LeadDisposition) -> None:
+    """Records what sales said the lead is: back to nurture, or disqualified."""
+    leads = table(Lead)
+    session.connection().execute(
+        update(leads).where(leads.c.id == lead_id).values(disposition=disposition)
+    )

@@ -20,12 +20,11 @@ from bot.cli.common import Subcommands, command, config_option, database, instan
 from bot.cli.leadfiles import FileProblem, RowError, columns_of, index_activities, read_leads
 from bot.cli.scoring import parse_outcome
 from bot.config import Config, ConfigError, Settings, load_config, parse_config
+from bot.handoffs.outcomes import leads_with_outcomes
 from scoring.calibrate import calibrate
 from scoring.calibration import Calibration, KnownLead, Options, RuleStats
-from scoring.engine import Activity
 from scoring.rubric import MAX_POINTS, POINTS_PER_DOUBLING
 from scoring.rules import ScoringRules
-from store.outcomes import known_leads
 
 SHOWN_CANDIDATES = 15
 
@@ -74,10 +73,7 @@ def known_leads_from_file(inputs: CalibrationInputs) -> tuple[list[KnownLead], l
 def known_leads_from_db(settings: Settings) -> list[KnownLead]:
     """Reads every stored lead with its activities; converted = a closed_won outcome."""
     with database(settings) as engine, Session(engine) as session:
-        return [
-            KnownLead(fields, [Activity(kind, when) for kind, when in acts], won)
-            for fields, acts, won in known_leads(session=session)
-        ]
+        return leads_with_outcomes(session=session)
 
 
 def run_calibration(

@@ -6,14 +6,10 @@ from __future__ import annotations
 import argparse
 import logging
 
-from sqlalchemy.exc import OperationalError
-
 from bot.cli.common import Subcommands, command, config_option
 from bot.config import Settings, load_config
-from bot.runtime.database import shown_url, unavailable
+from bot.runtime.database import revisions, shown_url
 from bot.runtime.serve import run_worker, serve
-from store.db import make_engine
-from store.migrate import current_revision, head_revision, upgrade
 
 
 def register(commands: Subcommands) -> None:
@@ -77,17 +73,11 @@ def db_command(args: argparse.Namespace) -> int:
 def database_command(action: str, settings: Settings) -> int:
     """Runs `handoff db upgrade` or `handoff db current`."""
     where = shown_url(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        if action == "upgrade":
-            revision = upgrade(engine)
-            print(f"{where}: at revision {revision} (newest: {head_revision()})")
-            return 0
-        revision = current_revision(engine)
-    except OperationalError as exc:
-        raise unavailable(settings.database_url, exc) from None
-    finally:
-        engine.dispose()
-    state = "up to date" if revision == head_revision() else "run `handoff db upgrade`"
-    print(f"{where}: at revision {revision or '(empty)'}; newest is {head_revision()} ({state})")
+    upgrading = action == "upgrade"
+    revision, newest = revisions(settings.database_url, upgrade_first=upgrading)
+    if upgrading:
+        print(f"{where}: at revision {revision} (newest: {newest})")
+        return 0
+    state = "up to date" if revision == newest else "run `handoff db upgrade`"
+    print(f"{where}: at revision {revision or '(empty)'}; newest is {newest} ({state})")
     return 0

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
 from bot.handoffs.notices import NoticeKind, notice_about
 from bot.handoffs.reassign import reassign
-from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, table
+from store.handoffs import leave_pending
+from store.leads import set_disposition
+from store.models import Handoff, HandoffStatus, LeadDisposition
 from store.outbox import OutboxEntry, enqueue
 from store.reps import configured_reps
 
@@ -95,16 +96,6 @@ def _already(session: Session, handoff_id: int) -> Decision:
     return Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
 
 
-def _transition(session: Session, handoff_id: int, values: dict[str, object]) -> bool:
-    handoffs = table(Handoff)
-    statement = (
-        update(handoffs)
-        .where(handoffs.c.id == handoff_id, handoffs.c.status == HandoffStatus.PENDING)
-        .values(**values)
-    )
-    return session.connection().execute(statement).rowcount == 1
-
-
 def _authorised(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:
     """Gets the hand-off if `actor` may decide on it, else the Decision saying why not."""
     handoff = session.get(Handoff, handoff_id)
@@ -114,13 +105,24 @@ def _authorised(session: Session, handoff_id: int, actor: Actor) -> Handoff | De
     return handoff if allowed.ok else allowed
 
 
+def may_reject(*, session: Session, handoff_id: int, actor: Actor) -> Decision:
+    """Tells whether `actor` may open the reject dialog of a hand-off (it is still pending
+    and theirs to decide), and if not, why."""
+    handoff = _authorised(session, handoff_id, actor)
+    if isinstance(handoff, Decision):
+        return handoff
+    if handoff.status != HandoffStatus.PENDING:
+        return Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
+    return Decision(Verdict.DONE)
+
+
 def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
     """Accepts a pending hand-off for `actor`, if they may."""
     handoff = _authorised(session, handoff_id, actor)
     if isinstance(handoff, Decision):
         return handoff
     values = {"status": HandoffStatus.ACCEPTED, "decided_at": now, "decided_by": actor.slack_id}
-    if not _transition(session, handoff_id, values):
+    if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(Verdict.DONE)
@@ -142,7 +144,7 @@ def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> 
         "decided_by": actor.slack_id,
         "rep_id": rep.id,
     }
-    if not _transition(session, handoff_id, values):
+    if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(Verdict.DONE)
@@ -180,17 +182,14 @@ def reject(
         "reject_reason": reason.code,
         "reject_note": note.strip() or None,
     }
-    if not _transition(session, handoff_id, values):
+    if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
     disposition = (
         LeadDisposition.DISQUALIFIED
         if reason.disposition is Disposition.DISQUALIFY
         else LeadDisposition.NURTURE
     )
-    leads = table(Lead)
-    session.connection().execute(
-        update(leads).where(leads.c.id == handoff.lead_id).values(disposition=disposition)
-    )
+    set_disposition(session=session, lead_id=handoff.lead_id, disposition=disposition)
     queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(Verdict.DONE)
 

@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from bot.handoffs.inputs import OutcomeIn
+from scoring.calibration import KnownLead
+from scoring.engine import Activity
 from store.leads import load_leads
-from store.outcomes import record_outcomes
+from store.outcomes import known_leads, record_outcomes
 
 
 def record(*, session: Session, outcomes: Sequence[OutcomeIn], now: datetime) -> list[OutcomeIn]:
@@ -28,3 +30,12 @@ def record(*, session: Session, outcomes: Sequence[OutcomeIn], now: datetime) ->
     ]
     record_outcomes(session=session, rows=rows, now=now)
     return [o for o in outcomes if o.key not in found]
+
+
+def leads_with_outcomes(*, session: Session) -> list[KnownLead]:
+    """Gets every stored lead with its activities and whether it was won (a closed_won
+    outcome), for calibration."""
+    return [
+        KnownLead(fields, [Activity(kind, when) for kind, when in acts], won)
+        for fields, acts, won in known_leads(session=session)
+    ]

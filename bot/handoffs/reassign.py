@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlmodel import Session
 
 from bot.config import SlaConfig, TeamConfig
 from bot.handoffs.assignment import NewHandoff, hand_to_reps, queue_card_update
 from scoring.rules import Tier
-from store.handoffs import OpenHandoff
+from store.handoffs import OpenHandoff, leave_pending
 from store.leads import lead_fields
-from store.models import Handoff, HandoffStatus, Lead, table
+from store.models import Handoff, HandoffStatus, Lead
 
 
 def reassign(
@@ -21,17 +20,12 @@ def reassign(
 ) -> OpenHandoff | None:
     """Moves a pending hand-off to another rep; gets the new hand-off (None when it was
     no longer pending: decided or moved meanwhile)."""
-    handoffs = table(Handoff)
-    moved = (
-        session.connection()
-        .execute(
-            update(handoffs)
-            .where(handoffs.c.id == handoff_id, handoffs.c.status == HandoffStatus.PENDING)
-            .values(status=HandoffStatus.REASSIGNED, decided_at=now)
-        )
-        .rowcount
+    moved = leave_pending(
+        session=session,
+        handoff_id=handoff_id,
+        values={"status": HandoffStatus.REASSIGNED, "decided_at": now},
     )
-    if moved != 1:
+    if not moved:
         return None
     old = session.get(Handoff, handoff_id, populate_existing=True)
     lead = session.get(Lead, old.lead_id) if old else None

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from store.db import make_engine
-from store.migrate import upgrade
+from store.migrate import current_revision, head_revision, upgrade
 
 HINT = "Check DATABASE_URL (e.g. sqlite:///handoff.db or postgresql+psycopg://user@host/db)."
 
@@ -48,3 +48,16 @@ def database(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def revisions(database_url: str, *, upgrade_first: bool) -> tuple[str | None, str | None]:
+    """Gets the database's migration revision and the newest one, after applying pending
+    migrations when asked (`handoff db upgrade`); raises DatabaseUnavailable."""
+    engine = make_engine(database_url)
+    try:
+        revision = upgrade(engine) if upgrade_first else current_revision(engine)
+    except OperationalError as exc:
+        raise unavailable(database_url, exc) from None
+    finally:
+        engine.dispose()
+    return revision, head_revision()

@@ -16,12 +16,11 @@ from sqlmodel import Session
 
 from bot.handoffs import decisions
 from bot.handoffs.cards import load_card
-from bot.handoffs.decisions import Actor, Decision, Verdict
+from bot.handoffs.decisions import Actor, Decision
 from bot.slack.blocks.cards import reject_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listeners.home import publish_home
 from bot.slack.text import decision_text, reject_problem_text
-from store.models import Handoff
 
 
 class RejectState(BaseModel):
@@ -125,14 +124,7 @@ def on_reject_button(
     handoff_id, actor = _clicked(body)
     deps = context["deps"]
     with Session(deps.engine) as session:
-        handoff = session.get(Handoff, handoff_id)
-        allowed = (
-            decisions.may_decide(session=session, handoff=handoff, actor=actor)
-            if handoff is not None
-            else Decision(Verdict.GONE)
-        )
-        if allowed.ok and handoff is not None and handoff.status != "pending":
-            allowed = Decision(Verdict.ALREADY, who=handoff.decided_by, status=handoff.status)
+        allowed = decisions.may_reject(session=session, handoff_id=handoff_id, actor=actor)
         card = (
             load_card(session=session, handoff_id=handoff_id, team=deps.team, reasons=deps.reasons)
             if allowed.ok
