@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 from starlette.testclient import TestClient
 
 from bot.config import TeamConfig
@@ -191,6 +191,7 @@ def sign(
     commands are forms; events are JSON)."""
     stamp = str(int(time.time()))
     signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body)
+    assert signature is not None
     headers = {
         "X-Slack-Request-Timestamp": stamp,
         "X-Slack-Signature": signature,
@@ -269,5 +270,9 @@ def post_lead(client: TestClient, body: dict[str, Any], **kwargs: Any) -> Any:
 
 def notice_texts(session: Session) -> list[str]:
     """Gets the queued notices as Slack will word them, oldest first."""
-    query = select(Outbox.payload).where(Outbox.kind == OutboxKind.NOTICE).order_by(Outbox.id)
+    query = (
+        select(col(Outbox.payload))
+        .where(col(Outbox.kind) == OutboxKind.NOTICE)
+        .order_by(col(Outbox.id))
+    )
     return [notice_text(Notice.model_validate(p["notice"])) for p in session.scalars(query)]

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.ids import ActionId, BlockId, CallbackId
@@ -170,7 +170,7 @@ def test_reject_needs_a_reason_and_a_note_for_other(stack: Stack) -> None:
     )
     engine = make_engine(stack.database_url)
     with Session(engine) as session:
-        assert session.scalars(select(Lead.disposition)).one() == "nurture"
+        assert session.scalars(select(col(Lead.disposition))).one() == "nurture"
     engine.dispose()
 
 

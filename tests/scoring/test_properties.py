@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -53,7 +53,7 @@ field_rules = st.fixed_dictionaries(
 
 disqualify_rules = field_rules.flatmap(
     lambda rule: st.booleans().map(
-        lambda block: {**rule, "points": -abs(rule["points"]) or -1.0, "block": block}
+        lambda block: {**rule, "points": -abs(cast(float, rule["points"])) or -1.0, "block": block}
     )
 )
 

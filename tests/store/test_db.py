@@ -74,11 +74,14 @@ def test_at_most_one_pending_handoff_per_lead(engine: Engine) -> None:
     now = datetime.now(UTC)
     with Session(engine) as session:
         lead, snapshot = _lead_with_snapshot(session)
+        assert lead.id is not None
+        assert snapshot.id is not None
+        lead_id, snapshot_id = lead.id, snapshot.id
         for status in ("accepted", "pending"):
             session.add(
                 Handoff(
-                    lead_id=lead.id,
-                    snapshot_id=snapshot.id,
+                    lead_id=lead_id,
+                    snapshot_id=snapshot_id,
                     tier="mql",
                     status=status,
                     created_at=now,
@@ -87,8 +90,8 @@ def test_at_most_one_pending_handoff_per_lead(engine: Engine) -> None:
         session.commit()
         session.add(
             Handoff(
-                lead_id=lead.id,
-                snapshot_id=snapshot.id,
+                lead_id=lead_id,
+                snapshot_id=snapshot_id,
                 tier="mql",
                 status="pending",
                 created_at=now,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli import main
 from store.db import make_engine
@@ -103,5 +103,5 @@ def test_json_lines_import_keeps_inline_activity_ids(
     assert code == 0, err
     engine = make_engine(database_url)
     with Session(engine) as session:
-        assert session.scalars(select(Activity.external_id)).all() == ["crm-77"]
+        assert session.scalars(select(col(Activity.external_id))).all() == ["crm-77"]
     engine.dispose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.decisions import (
@@ -33,7 +34,7 @@ OTHER = next(r for r in DEFAULT_REJECT_REASONS if r.code == "other")
 NOT_ICP = next(r for r in DEFAULT_REJECT_REASONS if r.code == "not_icp")
 
 
-def hand_off(engine: Engine, **team_changes: object) -> int:
+def hand_off(engine: Engine, **team_changes: Any) -> int:
     ctx = context(**team_changes)
     sync_team(engine=engine, team=ctx.team)
     body = LeadIn.model_validate(lead_body("A", employees=100, country="US", activities=[demo()]))
@@ -61,7 +62,7 @@ def test_only_the_rep_or_their_manager_may_decide(engine: Engine) -> None:
         handoff = session.get(Handoff, handoff_id)
         assert handoff is not None
         assert (handoff.status, handoff.decided_by) == ("accepted", "U0DANA")
-        kinds = session.scalars(select(Outbox.kind).order_by(Outbox.id)).all()
+        kinds = session.scalars(select(col(Outbox.kind)).order_by(col(Outbox.id))).all()
         assert kinds == ["post_card", "update_card"]
 
 
@@ -121,7 +122,7 @@ def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None
         engine, reject, handoff_id=handoff_id, actor=Actor("U0ALICE"), reason=NOT_ICP, note=""
     ).ok
     with Session(engine) as session:
-        assert session.scalars(select(Lead.disposition)).one() == "disqualified"
+        assert session.scalars(select(col(Lead.disposition))).one() == "disqualified"
         handoff = session.get(Handoff, handoff_id)
         assert handoff is not None
         assert (handoff.status, handoff.reject_reason, handoff.reject_note) == (
@@ -140,7 +141,7 @@ def test_managers_escalation_actions(engine: Engine) -> None:
     reminded = decide(engine, remind_rep, handoff_id=handoff_id, actor=Actor("U0DANA"), **needs)
     assert reminded == Decision(Verdict.REMINDED, who="U0ALICE")
     with Session(engine) as session:
-        nudge = session.scalars(select(Outbox).where(Outbox.kind == OutboxKind.NOTICE)).one()
+        nudge = session.scalars(select(Outbox).where(col(Outbox.kind) == OutboxKind.NOTICE)).one()
         assert nudge.channel == "U0ALICE"
         notice = Notice.model_validate(nudge.payload["notice"])
         assert (notice.kind, notice.sender_slack_id) == (NoticeKind.NUDGE, "U0DANA")

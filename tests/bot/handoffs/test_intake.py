@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.handoffs.inputs import LeadIn, StandaloneActivityIn
 from bot.handoffs.intake import Context, Intake, ingest_activity, ingest_leads
@@ -34,6 +34,7 @@ def test_qualifying_lead_is_handed_off_with_its_card_queued(engine: Engine) -> N
     assert outcome.handed_off
     assert outcome.score.total == 70
     response = outcome.to_response()
+    assert outcome.handoff is not None
     assert response["handoff"] == {"id": outcome.handoff.id, "status": "pending", "rep": "U0ALICE"}
     with Session(engine) as session:
         handoff = session.scalars(select(Handoff)).one()
@@ -144,6 +145,6 @@ def test_capacity_counts_pending_handoffs(engine: Engine) -> None:
     for name in "ABC":
         ingest(engine, lead_body(name, employees=100, country="GB", activities=[demo()]), ctx)
     with Session(engine) as session:
-        handoffs = session.scalars(select(Handoff).order_by(Handoff.id)).all()
+        handoffs = session.scalars(select(Handoff).order_by(col(Handoff.id))).all()
         assert [h.rep_id is not None for h in handoffs] == [True, True, False]
         assert handoffs[2].unassigned_reason == "every eligible rep is at capacity"

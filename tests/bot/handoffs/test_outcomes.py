@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli import main
 from store.models import Outcome
@@ -25,7 +25,9 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 def outcomes(engine: Engine) -> list[tuple[str, float | None]]:
     with Session(engine) as session:
-        return [(o.stage, o.amount) for o in session.scalars(select(Outcome).order_by(Outcome.id))]
+        return [
+            (o.stage, o.amount) for o in session.scalars(select(Outcome).order_by(col(Outcome.id)))
+        ]
 
 
 def won(**changes: object) -> dict[str, object]:

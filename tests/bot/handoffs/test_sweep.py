@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
@@ -28,8 +28,8 @@ from tests.helpers import REPO, RULES_TOML, TEAM_TOML, context, demo, lead_body,
 SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").read_text())["sla"])
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def hand_off(engine: Engine, *, demos: int = 1) -> int:
@@ -179,7 +179,7 @@ def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:
             team=context().team,
             reasons=DEFAULT_REJECT_REASONS,
         )
-        kinds = session.scalars(select(Outbox.kind).order_by(Outbox.id)).all()
+        kinds = session.scalars(select(col(Outbox.kind)).order_by(col(Outbox.id))).all()
     assert card.reassigned_to == "U0CHLOE"
     assert not card.breached
     assert kinds == ["post_card", "post_card", "update_card"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.inputs import LeadIn
@@ -140,7 +140,7 @@ def test_server_errors_are_retried_with_backoff(
     drain(deliverer, clock, rounds=60)
     assert len(sandbox.channel(CHANNEL)) == 1
     with Session(engine) as session:
-        assert session.scalars(select(Outbox.attempts)).one() == 4
+        assert session.scalars(select(col(Outbox.attempts))).one() == 4
 
 
 def test_permanent_error_gives_up_and_says_what_to_fix(
@@ -203,7 +203,7 @@ def test_channels_do_not_hold_each_other_up(
 ) -> None:
     hand_off(engine, 2)
     with Session(engine) as session:
-        second = session.scalars(select(Outbox).order_by(Outbox.id)).all()[1]
+        second = session.scalars(select(Outbox).order_by(col(Outbox.id))).all()[1]
         second.channel = "C0456OTHER"
         session.add(second)
         session.commit()

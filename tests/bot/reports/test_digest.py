@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
@@ -148,7 +148,9 @@ def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) 
     assert post(datetime(2026, 11, 30, 14, 0, tzinfo=UTC)) is None
     with Session(engine) as session:
         queued = session.execute(
-            select(Outbox.kind, Outbox.payload).where(Outbox.channel == "C0456DIGEST")
+            select(col(Outbox.kind), col(Outbox.payload)).where(
+                col(Outbox.channel) == "C0456DIGEST"
+            )
         ).all()
     assert [kind for kind, _ in queued] == ["digest", "digest_chart"]
     text = mrkdwn("digest.md.j2", m=queued[0][1]["numbers"], **FORMATTERS)  # as Slack gets it
@@ -164,9 +166,9 @@ def test_breaches_escalations_and_outcomes_match_an_independent_count(engine: En
     with Session(engine) as session:
         sweep(session=session, now=late_sweep, team=team, sla=SLA, reasons=[])
         session.commit()
-    handoffs_by_lead = {}
+    handoffs_by_lead: dict[int, Handoff] = {}
     with Session(engine) as session:
-        for handoff in session.scalars(select(Handoff).order_by(Handoff.id)):
+        for handoff in session.scalars(select(Handoff).order_by(col(Handoff.id))):
             handoffs_by_lead.setdefault(handoff.lead_id, handoff)
         lead_ids = sorted(handoffs_by_lead)
         won, opportunity = lead_ids[:2], lead_ids[2:5]
@@ -193,7 +195,7 @@ def test_breaches_escalations_and_outcomes_match_an_independent_count(engine: En
         )
         rows = session.scalars(select(Handoff)).all()
         escalations = session.scalars(
-            select(Notification).where(Notification.kind == "escalation")
+            select(Notification).where(col(Notification.kind) == "escalation")
         ).all()
         sources = {lead.id: lead.source for lead in session.scalars(select(Lead))}
     late = [

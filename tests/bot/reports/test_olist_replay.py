@@ -13,7 +13,7 @@ from itertools import groupby
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import DEFAULT_REJECT_REASONS, load_config
 from bot.handoffs.decisions import Actor, accept, reject
@@ -112,7 +112,7 @@ def test_every_week_of_the_olist_funnel_matches_an_independent_count(
     handed = [f for f in fed if f.handoff_id is not None]
     assert len(handed) == 4665  # organic/paid search, direct traffic, referral
     with Session(engine) as session:
-        due = dict(session.execute(select(Handoff.id, Handoff.due_at)).all())
+        due = dict(session.execute(select(col(Handoff.id), col(Handoff.due_at))).all())
     weeks: dict[str, list[Fed]] = defaultdict(list)
     for record in fed:
         label, _ = week_period(None, team=REPLAY_TEAM, now=record.at)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS
@@ -116,7 +116,7 @@ def test_the_monthly_report_is_posted_once(engine: Engine) -> None:
     assert post(datetime(2026, 12, 1, 15, tzinfo=UTC)) == "2026-11"
     assert post(datetime(2026, 12, 2, 15, tzinfo=UTC)) is None
     with Session(engine) as session:
-        (entry,) = session.scalars(select(Outbox).where(Outbox.channel == "C0LEADERS")).all()
+        (entry,) = session.scalars(select(Outbox).where(col(Outbox.channel) == "C0LEADERS")).all()
     assert entry.kind == OutboxKind.REVENUE_REPORT
     # As the Slack surface words it when it sends the entry.
     text = mrkdwn("revenue.md.j2", r=entry.payload["report"], **FORMATTERS)

@@ -63,7 +63,10 @@ def _relaxed(node: Any) -> Any:
 
 def response_schema(spec: dict[str, Any], method: str) -> dict[str, Any]:
     operation = next(iter(spec["paths"][f"/{method}"].values()))
-    return _relaxed({**operation["responses"]["200"]["schema"], "definitions": spec["definitions"]})
+    schema: dict[str, Any] = _relaxed(
+        {**operation["responses"]["200"]["schema"], "definitions": spec["definitions"]}
+    )
+    return schema
 
 
 def check(reply: Any, schema: dict[str, Any]) -> None:

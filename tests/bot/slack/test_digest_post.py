@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
 from bot.messaging.sender import Deliverer, Pacer
@@ -18,7 +18,7 @@ from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.blocks.cards import to_dicts
 from bot.slack.blocks.digest import digest_blocks
 from bot.slack.surface import SlackSurface, web_client
-from store.models import Outbox
+from store.models import Outbox, table
 from tests.helpers import context
 from tests.scenarios import build
 
@@ -173,7 +173,7 @@ def test_digest_goes_out_as_blocks_then_its_chart(engine: Engine, sandbox: Slack
         "files.completeUploadExternal",
     ]
     with Session(engine) as session:
-        assert set(session.scalars(select(Outbox.status))) == {"sent"}
+        assert set(session.scalars(select(col(Outbox.status)))) == {"sent"}
 
 
 def test_a_failed_upload_is_retried_without_posting_the_digest_twice(
@@ -186,12 +186,12 @@ def test_a_failed_upload_is_retried_without_posting_the_digest_twice(
     assert len(sandbox.channel(DIGEST_CHANNEL)) == 1
     with Session(engine) as session:
         statuses = session.execute(
-            select(Outbox.kind, Outbox.status)
-            .where(Outbox.channel == DIGEST_CHANNEL)
-            .order_by(Outbox.id)
+            select(col(Outbox.kind), col(Outbox.status))
+            .where(col(Outbox.channel) == DIGEST_CHANNEL)
+            .order_by(col(Outbox.id))
         ).all()
         assert [tuple(row) for row in statuses] == [("digest", "sent"), ("digest_chart", "pending")]
-        session.execute(Outbox.__table__.update().values(next_attempt_at=TUESDAY))
+        session.execute(table(Outbox).update().values(next_attempt_at=TUESDAY))
         session.commit()
     deliver(engine, sandbox)
     assert [m.get("subtype") for m in sandbox.channel(DIGEST_CHANNEL)] == [None, "file_share"]
