@@ -4,10 +4,8 @@ revenue, printed or posted."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlmodel import Session
 
@@ -15,6 +13,7 @@ from bot.cli.common import Subcommands, command, config_option, database, send_q
 from bot.config import Config, Settings, load_config, report_channel
 from bot.reports.digest import digest_channel, queue_digest, week_period, weekly_numbers
 from bot.reports.format import FORMATTERS, terminal
+from bot.reports.numbers import DigestNumbers
 from bot.reports.revenue import last_months, queue_revenue_report, revenue_report
 
 
@@ -101,11 +100,11 @@ def run_digest(
             print(f"Digest of {label} queued for {where}.")
             send_queued(settings, config, engine)
             return 0
-    print(json.dumps(numbers, indent=2) if fmt == "json" else digest_text(numbers))
+    print(numbers.model_dump_json(indent=2) if fmt == "json" else digest_text(numbers))
     return 0
 
 
-def digest_text(numbers: dict[str, Any]) -> str:
+def digest_text(numbers: DigestNumbers) -> str:
     """Gets the digest as text."""
     return terminal("digest.txt.j2", m=numbers, **FORMATTERS)
 
@@ -151,7 +150,7 @@ def run_revenue_report(
     if post:
         print(f"Revenue report queued for {channel}; the worker sends it.")
     elif fmt == "json":
-        print(json.dumps(report, indent=2))
+        print(report.model_dump_json(indent=2))
     else:
         print(terminal("revenue.txt.j2", r=report, **FORMATTERS))
     return 0

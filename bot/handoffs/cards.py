@@ -15,7 +15,7 @@ from bot.config import (
     SlaConfig,
     TeamConfig,
 )
-from bot.handoffs.deadlines import describe
+from bot.handoffs.deadlines import Terms, terms
 from scoring.rules import Tier
 from store.handoffs import successor_rep
 from store.models import Handoff, HandoffStatus, Lead, Rep, ScoreSnapshot
@@ -52,7 +52,7 @@ class Card:
     reject_label: str | None = None
     reject_note: str | None = None
     disposition: str | None = None
-    sla_label: str | None = None
+    sla: Terms | None = None
     reassigned_to: str | None = None
     breached: bool = False
 
@@ -122,7 +122,7 @@ def load_card(
         reject_label=reason.label if reason else handoff.reject_reason,
         reject_note=handoff.reject_note,
         disposition=(reason.disposition if reason else Disposition.NURTURE).value,
-        sla_label=describe(sla, tier),
+        sla=terms(sla, tier),
         reassigned_to=successor_rep(session=session, handoff_id=handoff_id, lead_id=lead.id or 0)
         if handoff.status == HandoffStatus.REASSIGNED
         else None,

@@ -51,14 +51,20 @@ def deadlines(sla: SlaConfig | None, tier: Tier, start: datetime) -> Deadlines:
     return Deadlines(due, warn, sla.policy_version())
 
 
-def describe(sla: SlaConfig | None, tier: Tier) -> str | None:
-    """Gets a tier's SLA as people say it ("15 min", "4 h", "24 business hours")."""
+@dataclass(frozen=True)
+class Terms:
+    """A tier's response deadline: how long, and whether only business time counts."""
+
+    minutes: float
+    business_time: bool
+
+
+def terms(sla: SlaConfig | None, tier: Tier) -> Terms | None:
+    """Gets a tier's SLA terms (None when the policy has no SLA for the tier)."""
     if sla is None or tier not in sla.tiers:
         return None
     policy = sla.tiers[tier]
-    minutes = int(policy.respond_within / timedelta(minutes=1))
-    amount = f"{minutes} min" if minutes < 60 else f"{minutes / 60:g} h"
-    return amount if policy.calendar == "24x7" else f"{amount} of business time"
+    return Terms(policy.respond_within / timedelta(minutes=1), policy.calendar != "24x7")
 
 
 def recompute_pending(*, session: Session, sla: SlaConfig | None) -> int:

@@ -8,10 +8,11 @@ up and tell an admin what to fix (permanent).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.handoffs.cards import Card
 from bot.handoffs.notices import Notice
+from bot.reports.numbers import DigestNumbers, RevenueReport
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ class ChatSurface(Protocol):
         """Posts a message already worded as mrkdwn (entries queued by earlier versions)."""
         ...
 
-    def post_digest(self, *, channel: str, numbers: dict[str, Any]) -> Posted:
+    def post_digest(self, *, channel: str, numbers: DigestNumbers) -> Posted:
         """Posts the weekly digest."""
         ...
 
-    def post_revenue(self, *, channel: str, report: dict[str, Any]) -> Posted:
+    def post_revenue(self, *, channel: str, report: RevenueReport) -> Posted:
         """Posts the score-to-revenue report."""
         ...
 

@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -30,6 +29,7 @@ from bot.handoffs.cards import Card, load_card
 from bot.handoffs.notices import Notice
 from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
+from bot.reports.numbers import DigestNumbers, RevenueReport
 from store.handoffs import posted_at, record_posted
 from store.models import OutboxKind, OutboxStatus
 from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
@@ -165,13 +165,15 @@ class Deliverer:
         with Session(self.engine) as session:
             payload = message_payload(session=session, entry_id=entry.id)
         if entry.kind is OutboxKind.DIGEST_CHART:
-            self._send_chart(channel, payload["numbers"])
+            self._send_chart(channel, DigestNumbers.model_validate(payload["numbers"]))
             return
         self.pacer.wait(channel)
         if entry.kind is OutboxKind.DIGEST:
-            self.surface.post_digest(channel=channel, numbers=payload["numbers"])
+            numbers = DigestNumbers.model_validate(payload["numbers"])
+            self.surface.post_digest(channel=channel, numbers=numbers)
         elif entry.kind is OutboxKind.REVENUE_REPORT:
-            self.surface.post_revenue(channel=channel, report=payload["report"])
+            report = RevenueReport.model_validate(payload["report"])
+            self.surface.post_revenue(channel=channel, report=report)
         elif "notice" in payload:
             self.surface.post_notice(
                 channel=channel, notice=Notice.model_validate(payload["notice"])
@@ -179,12 +181,12 @@ class Deliverer:
         else:  # a message queued by an earlier version, as text
             self.surface.post_text(channel=channel, text=str(payload.get("text", "")))
 
-    def _send_chart(self, channel: str, numbers: dict[str, Any]) -> None:
+    def _send_chart(self, channel: str, numbers: DigestNumbers) -> None:
         png = digest_chart(numbers)
         if png is None:  # matplotlib was uninstalled since the chart was queued
             log.warning("Digest chart skipped: install the `charts` extra to draw it")
             return
-        period = numbers["period"]
+        period = numbers.period
         self.pacer.wait(channel)
         self.surface.upload_image(
             channel=channel,

@@ -10,13 +10,15 @@ import importlib.util
 import io
 from typing import Any
 
+from bot.reports.numbers import DigestNumbers
+
 
 def charts_available() -> bool:
     """Tells whether matplotlib is installed."""
     return importlib.util.find_spec("matplotlib") is not None
 
 
-def digest_chart(numbers: dict[str, Any]) -> bytes | None:
+def digest_chart(numbers: DigestNumbers) -> bytes | None:
     """Gets the chart of a digest's numbers as PNG bytes (None without matplotlib)."""
     if not charts_available():
         return None
@@ -29,19 +31,19 @@ def digest_chart(numbers: dict[str, Any]) -> bytes | None:
     funnel, compliance = figure.subplots(1, 2, width_ratios=[1, 1.2])
     _funnel(funnel, numbers)
     _compliance(compliance, numbers)
-    figure.suptitle(f"Lead hand-off, {numbers['period']}", fontsize=12, fontweight="bold")
+    figure.suptitle(f"Lead hand-off, {numbers.period}", fontsize=12, fontweight="bold")
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
 
 
-def _funnel(axes: Any, numbers: dict[str, Any]) -> None:
+def _funnel(axes: Any, numbers: DigestNumbers) -> None:
     stages = ["Leads in", "Handed off", "Decided", "Accepted"]
     values = [
-        numbers["leads_in"],
-        numbers["handed_off"],
-        numbers["accepted"] + numbers["rejected"],
-        numbers["accepted"],
+        numbers.leads_in,
+        numbers.handed_off,
+        numbers.accepted + numbers.rejected,
+        numbers.accepted,
     ]
     bars = axes.barh(stages[::-1], values[::-1], color=["#2e7d32", "#1565c0", "#5c6bc0", "#90a4ae"])
     axes.bar_label(bars, padding=3)
@@ -50,9 +52,9 @@ def _funnel(axes: Any, numbers: dict[str, Any]) -> None:
     axes.spines[["top", "right"]].set_visible(False)
 
 
-def _compliance(axes: Any, numbers: dict[str, Any]) -> None:
-    names = {row["rep"]: row["name"] for row in numbers.get("reps", [])}
-    shares = numbers["sla_compliance"]["by_rep"]
+def _compliance(axes: Any, numbers: DigestNumbers) -> None:
+    names = {row.rep: row.name or row.rep for row in numbers.reps}
+    shares = numbers.sla_compliance.by_rep
     reps = sorted(shares, key=lambda rep: names.get(rep, rep))
     values = [100 * (shares[rep] or 0) for rep in reps]
     colours = ["#2e7d32" if v >= 90 else "#f9a825" if v >= 70 else "#c62828" for v in values]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -12,6 +11,7 @@ from sqlmodel import Session
 
 from bot.config import DigestConfig, RejectReason, TeamConfig
 from bot.reports.charts import charts_available
+from bot.reports.numbers import Change, DigestNumbers
 from store.metrics import (
     Period,
     anything_in,
@@ -59,7 +59,7 @@ def metrics(
     period: Period,
     reasons: list[RejectReason],
     as_of: datetime | None = None,
-) -> dict[str, Any]:
+) -> DigestNumbers:
     """Gets the digest's numbers for a period (deadlines judged as of `as_of`, by default
     the period's end)."""
     as_of = period.end if as_of is None else min(as_of, period.end)
@@ -69,7 +69,7 @@ def metrics(
     accepted, rejected = statuses.get("accepted", 0), statuses.get("rejected", 0)
     labels = {reason.code: reason.label for reason in reasons}
     total_in = sum(sources.values())
-    return {
+    numbers = {
         "period": week,
         "period_start": period.start.isoformat(),
         "period_end": period.end.isoformat(),
@@ -96,34 +96,21 @@ def metrics(
         "reps": handed["reps"],
         "outcomes": outcome_conversion(session=session, period=period),
     }
+    return DigestNumbers.model_validate(numbers)
 
 
-def with_change(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+def _difference(now: float | None, then: float | None) -> float | None:
+    return None if now is None or then is None else round(now - then, 4)
+
+
+def with_change(current: DigestNumbers, previous: DigestNumbers) -> DigestNumbers:
     """Adds `change`: the difference from the previous period for the headline numbers."""
-    keys = (
-        "leads_in",
-        "handed_off",
-        "accepted",
-        "rejected",
-        "acceptance_rate",
-        "mql_to_sql_rate",
-        "breaches",
-        "escalations",
+    keys = [name for name in Change.model_fields if name != "sla_compliance"]
+    change = {key: _difference(getattr(current, key), getattr(previous, key)) for key in keys}
+    change["sla_compliance"] = _difference(
+        current.sla_compliance.overall, previous.sla_compliance.overall
     )
-    change: dict[str, Any] = {}
-    for key in keys:
-        now_value, then_value = current.get(key), previous.get(key)
-        change[key] = (
-            None if now_value is None or then_value is None else round(now_value - then_value, 4)
-        )
-    overall_now = current["sla_compliance"]["overall"]
-    overall_then = previous["sla_compliance"]["overall"]
-    change["sla_compliance"] = (
-        None
-        if overall_now is None or overall_then is None
-        else round(overall_now - overall_then, 4)
-    )
-    return {**current, "change": change}
+    return current.model_copy(update={"change": Change.model_validate(change)})
 
 
 def last_scheduled(config: DigestConfig, *, timezone: str, now: datetime) -> datetime | None:
@@ -140,7 +127,7 @@ def last_scheduled(config: DigestConfig, *, timezone: str, now: datetime) -> dat
 
 def week_so_far(
     *, session: Session, team: TeamConfig, reasons: list[RejectReason], now: datetime
-) -> dict[str, Any]:
+) -> DigestNumbers:
     """Gets this week's numbers so far (as a manager's App Home shows them)."""
     label, period = week_period(None, team=team, now=now)
     return metrics(session=session, week=label, period=period, reasons=reasons, as_of=now)
@@ -153,7 +140,7 @@ def weekly_numbers(
     reasons: list[RejectReason],
     week: str | None,
     now: datetime,
-) -> dict[str, Any]:
+) -> DigestNumbers:
     """Gets a week's numbers with their change from the week before."""
     label, period = week_period(week, team=team, now=now)
     before_label, before = week_period(None, team=team, now=period.start - timedelta(days=1))
@@ -197,15 +184,16 @@ def queue_digest(
     session: Session,
     team: TeamConfig,
     digest: DigestConfig,
-    numbers: dict[str, Any],
+    numbers: DigestNumbers,
     now: datetime,
 ) -> None:
     """Queues a week's digest for the digest channel, and its chart when the `charts`
     extra is installed (drawn when sent)."""
     channel = digest_channel(team=team, digest=digest)
-    entries = [OutboxEntry.digest(channel=channel, numbers=numbers)]
+    data = numbers.model_dump(mode="json")
+    entries = [OutboxEntry.digest(channel=channel, numbers=data)]
     if charts_available():
-        entries.append(OutboxEntry.digest_chart(channel=channel, numbers=numbers))
+        entries.append(OutboxEntry.digest_chart(channel=channel, numbers=data))
     enqueue(session=session, entries=entries, now=now)
 
 

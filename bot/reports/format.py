@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.handoffs.deadlines import Terms
 from bot.resources import environment
 from scoring.rules import Tier
 
@@ -24,13 +25,24 @@ def tier_label(tier: Tier | str) -> str:
 
 
 def duration(minutes: float) -> str:
-    """Says how long a number of minutes is, as people say it."""
+    """Says how long a number of minutes is, as people say it: "under a minute", "7 min",
+    "1 h 44 min", "6 days 20 h" (whole minutes; days from 48 hours on)."""
     if minutes < 1:
         return "under a minute"
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    hours = minutes / 60
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+    total = round(minutes)
+    if total < 60:
+        return f"{total} min"
+    hours, rest = divmod(total, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {rest} min" if rest else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} days" + (f" {hours} h" if hours else "")
+
+
+def sla_terms(terms: Terms) -> str:
+    """Says a tier's SLA as people say it ("15 min", "4 h of business time")."""
+    amount = duration(terms.minutes)
+    return f"{amount} of business time" if terms.business_time else amount
 
 
 def time_left(due_at: datetime | None, now: datetime) -> str:

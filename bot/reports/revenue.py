@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.config import RejectReason, TeamConfig
+from bot.reports.numbers import RevenueReport
 from scoring import auc
 from store.metrics import Period, has_handoffs, reject_reasons
 from store.models import NotificationKind
@@ -47,7 +48,7 @@ def last_months(count: int, *, now: datetime, timezone: str) -> list[str]:
 
 def revenue_report(
     *, session: Session, team: TeamConfig, reasons: list[RejectReason], months: list[str]
-) -> dict[str, Any]:
+) -> RevenueReport:
     """Gets per month and tier what the hand-offs became, and for the last month its top
     reject reasons beside the signals most common among the leads rejected."""
     rows = []
@@ -59,7 +60,7 @@ def revenue_report(
     signals: Counter[str] = Counter()
     for factors in rejected_factors(session=session, period=last):
         signals.update(f["label"] for f in factors if f.get("points", 0) > 0)
-    return {
+    report = {
         "months": months,
         "cohorts": rows,
         "month": months[-1],
@@ -72,6 +73,7 @@ def revenue_report(
         ],
         "shadow": shadow_comparison(shadow_pairs(session=session, period=last)),
     }
+    return RevenueReport.model_validate(report)
 
 
 def shadow_comparison(pairs: list[tuple[Any, ...]]) -> dict[str, Any] | None:
@@ -138,8 +140,8 @@ def post_monthly_if_due(
 
 
 def queue_revenue_report(
-    *, session: Session, channel: str, report: dict[str, Any], now: datetime
+    *, session: Session, channel: str, report: RevenueReport, now: datetime
 ) -> None:
     """Queues a revenue report for a channel."""
-    entry = OutboxEntry.revenue_report(channel=channel, report=report)
+    entry = OutboxEntry.revenue_report(channel=channel, report=report.model_dump(mode="json"))
     enqueue(session=session, entries=[entry], now=now)

@@ -12,6 +12,7 @@ from bot.handoffs.cards import Card
 from bot.handoffs.notices import Notice, NoticeKind
 from bot.messaging.port import DeliveryError, Posted
 from bot.reports.format import FORMATTERS
+from bot.reports.numbers import DigestNumbers, RevenueReport
 from bot.slack.blocks.cards import (
     FALLBACK_MAX,
     card_blocks,
@@ -103,14 +104,14 @@ class SlackSurface:
         """Posts a message already worded as mrkdwn."""
         return self._post(channel=channel, text=text)
 
-    def post_digest(self, *, channel: str, numbers: dict[str, Any]) -> Posted:
+    def post_digest(self, *, channel: str, numbers: DigestNumbers) -> Posted:
         """Posts the weekly digest as Block Kit (with its text as the notification)."""
         text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
         return self._post(
             channel=channel, text=cut(text, FALLBACK_MAX), blocks=to_dicts(digest_blocks(numbers))
         )
 
-    def post_revenue(self, *, channel: str, report: dict[str, Any]) -> Posted:
+    def post_revenue(self, *, channel: str, report: RevenueReport) -> Posted:
         """Posts the score-to-revenue report."""
         return self._post(channel=channel, text=mrkdwn("revenue.md.j2", r=report, **FORMATTERS))
 

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.team import sync_team
 from bot.reports.digest import metrics, weekly_numbers
+from bot.reports.numbers import DigestNumbers
 from store.db import make_engine
 from store.metrics import Period
 from store.migrate import upgrade
@@ -153,12 +154,12 @@ def run() -> list[Result]:
         now = START + YEAR - timedelta(days=1)  # the year's last week, so far
         with Session(engine) as session:
 
-            def weekly() -> dict[str, Any]:
+            def weekly() -> DigestNumbers:
                 return weekly_numbers(
                     session=session, team=TEAM, reasons=DEFAULT_REJECT_REASONS, week=None, now=now
                 )
 
-            def year() -> dict[str, Any]:
+            def year() -> DigestNumbers:
                 return metrics(
                     session=session,
                     week="year",

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.config import RejectReason
 from bot.handoffs.cards import Card
-from bot.reports.format import duration, tier_label
+from bot.reports.format import duration, sla_terms, tier_label
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import Mrkdwn, date_token, mention, mrkdwn, plain
 from store.models import HandoffStatus
@@ -117,7 +117,7 @@ def _decision(card: Card) -> Block:
             "card_accepted.md.j2",
             actor=mention(card.decided_by or "unknown"),
             response=duration(minutes),
-            sla=card.sla_label,
+            sla=sla_terms(card.sla) if card.sla else None,
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
     if card.status == HandoffStatus.REASSIGNED:

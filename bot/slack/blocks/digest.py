@@ -7,7 +7,6 @@ or a reject note cannot ping a channel).
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
@@ -19,16 +18,17 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.reports.format import FORMATTERS
+from bot.reports.numbers import DigestNumbers
 from bot.slack.blocks.cards import CONTEXT_MAX, HEADER_MAX, SECTION_MAX, cut
 from bot.slack.text import mention, mrkdwn, plain
 
 
-def _section(template: str, numbers: dict[str, Any]) -> SectionBlock:
+def _section(template: str, numbers: DigestNumbers) -> SectionBlock:
     text = mrkdwn(template, m=numbers, mention=mention, **FORMATTERS)
     return SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX)))
 
 
-def digest_blocks(numbers: dict[str, Any]) -> list[Block]:
+def digest_blocks(numbers: DigestNumbers) -> list[Block]:
     """Gets the digest message: headline numbers, response times, reject reasons, reps,
     and (once outcomes exist) the pipeline it produced."""
     header = plain("digest_header.txt.j2", m=numbers)
@@ -38,13 +38,13 @@ def digest_blocks(numbers: dict[str, Any]) -> list[Block]:
         DividerBlock(),
         _section("digest_response.md.j2", numbers),
     ]
-    if numbers.get("reject_reasons"):
+    if numbers.reject_reasons:
         blocks.append(_section("digest_reasons.md.j2", numbers))
-    if numbers.get("reps"):
+    if numbers.reps:
         blocks.append(_section("digest_reps.md.j2", numbers))
-    if numbers.get("outcomes"):
+    if numbers.outcomes:
         blocks.append(_section("digest_outcomes.md.j2", numbers))
-    last_day = date.fromisoformat(numbers["period_end"][:10]) - timedelta(days=1)
+    last_day = date.fromisoformat(numbers.period_end[:10]) - timedelta(days=1)
     context = mrkdwn("digest_context.md.j2", m=numbers, last_day=last_day.isoformat())
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(context, CONTEXT_MAX))]))
     return blocks

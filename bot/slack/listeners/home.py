@@ -27,6 +27,7 @@ from bot.config import TeamConfig
 from bot.handoffs.queue import Queue, QueueItem, load_queue
 from bot.reports.digest import week_so_far
 from bot.reports.format import FORMATTERS, tier_label, time_left
+from bot.reports.numbers import DigestNumbers
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import Mrkdwn, date_token, escape, mention, mrkdwn
@@ -74,7 +75,7 @@ def home_view(
     queue: Queue,
     *,
     team: TeamConfig,
-    week: dict[str, Any] | None,
+    week: DigestNumbers | None,
     updated: Mrkdwn,
     notice: str | None,
 ) -> View:

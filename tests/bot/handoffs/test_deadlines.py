@@ -12,10 +12,11 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from bot.config import ConfigError, SlaConfig, load_config
-from bot.handoffs.deadlines import deadlines, describe, recompute_pending
+from bot.handoffs.deadlines import Terms, deadlines, recompute_pending, terms
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import Context, ingest_leads
 from bot.handoffs.team import sync_team
+from bot.reports.format import sla_terms
 from scoring import Tier
 from store.models import Handoff
 from tests.helpers import REPO, context, demo, lead_body
@@ -43,8 +44,9 @@ def test_deadlines_per_tier() -> None:
     assert mql.policy_version == sla.policy_version()
     assert deadlines(sla, Tier.NURTURE, FRIDAY_10AM).due_at is None
     assert deadlines(None, Tier.SQL, FRIDAY_10AM).due_at is None
-    assert describe(sla, Tier.HIGH_PRIORITY) == "15 min"
-    assert describe(sla, Tier.SQL) == "4 h of business time"
+    assert terms(sla, Tier.HIGH_PRIORITY) == Terms(15, business_time=False)
+    assert sla_terms(Terms(15, business_time=False)) == "15 min"
+    assert sla_terms(Terms(240, business_time=True)) == "4 h of business time"
 
 
 def test_policy_version_follows_the_policy() -> None:

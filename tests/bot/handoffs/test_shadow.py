@@ -62,7 +62,7 @@ def test_shadow_rules_score_every_lead_and_route_nothing(engine: Engine, tmp_pat
         session.commit()
         report = revenue_report(
             session=session, team=team(), reasons=DEFAULT_REJECT_REASONS, months=["2026-11"]
-        )
+        ).model_dump()
     shadow = report["shadow"]
     assert shadow["scored"] == 3
     assert shadow["tier_disagreements"] == 2  # fit-only: nurture vs mql; demo: sql vs high
@@ -94,5 +94,5 @@ def test_without_shadow_rules_nothing_is_recorded(engine: Engine) -> None:
         assert session.scalar(select(func.count()).select_from(ShadowScore)) == 0
         report = revenue_report(
             session=session, team=team(), reasons=DEFAULT_REJECT_REASONS, months=["2026-11"]
-        )
+        ).model_dump()
     assert report["shadow"] is None

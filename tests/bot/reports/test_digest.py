@@ -25,7 +25,9 @@ def test_digest_matches_an_independent_count(engine: Engine) -> None:
     build(engine)
     week, period = week_period("2026-W47", team=context().team, now=MONDAY)
     with Session(engine) as session:
-        got = metrics(session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS)
+        got = metrics(
+            session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS
+        ).model_dump()
         rows = session.scalars(select(Handoff)).all()
         reps = {rep.id: rep.slack_id for rep in session.scalars(select(Rep))}
     decided = [h for h in rows if h.status in ("accepted", "rejected")]
@@ -192,7 +194,7 @@ def test_breaches_escalations_and_outcomes_match_an_independent_count(engine: En
     with Session(engine) as session:
         got = metrics(
             session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS, as_of=as_of
-        )
+        ).model_dump()
         rows = session.scalars(select(Handoff)).all()
         escalations = session.scalars(
             select(Notification).where(col(Notification.kind) == "escalation")
@@ -228,5 +230,7 @@ def test_no_outcomes_means_no_outcome_section(engine: Engine) -> None:
     build(engine)
     week, period = week_period("2026-W47", team=context().team, now=MONDAY)
     with Session(engine) as session:
-        got = metrics(session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS)
+        got = metrics(
+            session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS
+        ).model_dump()
     assert got["outcomes"] is None

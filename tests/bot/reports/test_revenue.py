@@ -65,7 +65,7 @@ def test_revenue_by_cohort_matches_an_independent_count(engine: Engine) -> None:
             team=team,
             reasons=DEFAULT_REJECT_REASONS,
             months=["2026-10", "2026-11"],
-        )
+        ).model_dump()
         rows = session.scalars(select(Handoff)).all()
     november = {row["tier"]: row for row in report["cohorts"] if row["month"] == "2026-11"}
     assert not [row for row in report["cohorts"] if row["month"] == "2026-10"]

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
 from bot.messaging.sender import Deliverer, Pacer
 from bot.reports.digest import post_if_due
+from bot.reports.numbers import DigestNumbers
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.blocks.cards import to_dicts
 from bot.slack.blocks.digest import digest_blocks
@@ -32,7 +33,9 @@ def numbers(**changes: object) -> dict[str, object]:
         "period_start": "2026-11-16T00:00:00-05:00",
         "period_end": "2026-11-23T00:00:00-05:00",
         "leads_in": 120,
+        "leads_in_by_source": {"webinar": 70, "paid search": 50},
         "handed_off": 40,
+        "handed_off_by_tier": {"high_priority": 40},
         "accepted": 25,
         "rejected": 9,
         "pending": 6,
@@ -81,7 +84,7 @@ def numbers(**changes: object) -> dict[str, object]:
 
 
 def test_digest_blocks_show_the_numbers_and_escape_what_people_wrote() -> None:
-    blocks = to_dicts(digest_blocks(numbers()))
+    blocks = to_dicts(digest_blocks(DigestNumbers.model_validate(numbers())))
     assert blocks[0]["type"] == "header"
     assert blocks[0]["text"]["text"] == "Lead hand-off digest, 2026-W47"
     text = json.dumps(blocks, ensure_ascii=False)
@@ -108,7 +111,10 @@ def test_digest_blocks_show_pipeline_once_outcomes_exist() -> None:
         "win_rate": 0.2,
     }
     outcomes = {"by_score_band": [band], "by_source": [{**band, "label": "webinar"}]}
-    text = json.dumps(to_dicts(digest_blocks(numbers(outcomes=outcomes))), ensure_ascii=False)
+    text = json.dumps(
+        to_dicts(digest_blocks(DigestNumbers.model_validate(numbers(outcomes=outcomes)))),
+        ensure_ascii=False,
+    )
     assert "score 80+: 10 handed off → 4 opp. (40%), 2 won (20%), 12,500" in text
     assert "webinar: 10 handed off → 4 opp., 2 won" in text
 

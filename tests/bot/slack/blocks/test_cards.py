@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+from bot.handoffs.deadlines import Terms
 from bot.slack.blocks.cards import card_blocks, card_text, escalation_blocks, to_dicts
 from bot.slack.ids import ActionId, BlockId
 from tests.bot.cards_helpers import sample_card
@@ -92,7 +93,7 @@ def test_accepted_card_shows_the_sla_beside_the_response_time() -> None:
     accepted = rendered(
         status="accepted",
         decided_by="U0ALICE",
-        sla_label="15 min",
+        sla=Terms(15, business_time=False),
         decided_at=datetime(2026, 11, 20, 15, 7, tzinfo=UTC),
     )
     assert "Accepted by <@U0ALICE> in 7 min (SLA 15 min)" in accepted

@@ -140,7 +140,7 @@ def test_a_reps_home_lists_their_leads_and_accepting_there_updates_it(bolt: Bolt
     text = bolt.open_home("U0ALICE")
     assert "Your pending leads (1)" in text
     assert "*Ada &lt;!channel&gt;* · Acme" in text
-    assert "SQL · score 70 · 4.0 h left" in text  # 4 business hours in the example policy
+    assert "SQL · score 70 · 4 h left" in text  # 4 business hours in the example policy
     assert ActionId.ACCEPT in text
     bolt.click(home_click(ActionId.ACCEPT, first, "U0ALICE"))
     assert status(bolt.engine, first) == "accepted"
@@ -196,7 +196,7 @@ def test_slash_command_queue(bolt: Bolt) -> None:
     hand_off(bolt.engine, "Q1", first_name="Queued", company="Initech")
     mine = bolt.command("queue", "U0ALICE")
     assert "*Your pending leads (1)*" in mine
-    assert "*Queued* · Initech · SQL · score 70 · 4.0 h left" in mine
+    assert "*Queued* · Initech · SQL · score 70 · 4 h left" in mine
     team = bolt.command("queue", "U0DANA")
     assert "*Your team's pending leads (1)*" in team
     assert "<@U0ALICE>" in team

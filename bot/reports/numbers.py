@@ -1,0 +1,164 @@
+"""The digest's numbers as typed models: built once by `reports.digest`, read alike by the
+Slack blocks, the terminal text, `--format json`, the outbox payload and the chart.
+
+Rates are `None` when there is nothing to divide (shown as "n/a"). JSON is
+`model_dump(mode="json")`; an outbox payload comes back with `model_validate`.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Numbers(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SlaCompliance(_Numbers):
+    """Share of decided hand-offs that were decided within their deadline."""
+
+    overall: float | None
+    by_tier: dict[str, float | None]
+    by_rep: dict[str, float | None]
+
+
+class ResponseTimes(_Numbers):
+    """Minutes from hand-off to decision, in one tier."""
+
+    median: float | None
+    p90: float | None
+
+
+class RejectReasonCount(_Numbers):
+    """How often a reject reason was given, with one of its notes."""
+
+    code: str
+    label: str
+    count: int
+    sample_note: str | None
+
+
+class RepRow(_Numbers):
+    """One rep's hand-offs in the period, by how they stand."""
+
+    rep: str
+    name: str | None
+    handed_off: int
+    accepted: int
+    rejected: int
+    pending: int
+    reassigned: int
+    breached: int
+
+
+class Conversion(_Numbers):
+    """What the leads of one score band or one source became."""
+
+    label: str
+    handed_off: int
+    with_outcome: int
+    opportunities: int
+    closed_won: int
+    won_amount: float
+    opportunity_rate: float | None
+    win_rate: float | None
+
+
+class Outcomes(_Numbers):
+    """Conversion of the period's handed-off leads, by score band and by source."""
+
+    by_score_band: list[Conversion]
+    by_source: list[Conversion]
+
+
+class Change(_Numbers):
+    """The difference from the week before (None where either week has no value)."""
+
+    leads_in: float | None
+    handed_off: float | None
+    accepted: float | None
+    rejected: float | None
+    acceptance_rate: float | None
+    mql_to_sql_rate: float | None
+    breaches: float | None
+    escalations: float | None
+    sla_compliance: float | None
+
+
+class DigestNumbers(_Numbers):
+    """One period's numbers (see the README's "Weekly digest" for each definition)."""
+
+    period: str
+    period_start: str
+    period_end: str
+    leads_in: int
+    leads_in_by_source: dict[str, int]
+    handed_off: int
+    handed_off_by_tier: dict[str, int]
+    accepted: int
+    rejected: int
+    pending: int
+    reassigned: int
+    acceptance_rate: float | None
+    lead_to_mql_rate: float | None
+    mql_to_sql_rate: float | None
+    response_minutes: dict[str, ResponseTimes]
+    sla_compliance: SlaCompliance
+    breaches: int
+    breaches_by_tier: dict[str, int]
+    escalations: int
+    reject_reasons: list[RejectReasonCount]
+    reps: list[RepRow]
+    outcomes: Outcomes | None
+    change: Change | None = None
+
+
+class TierCohort(_Numbers):
+    """What one month's hand-offs of one tier became."""
+
+    month: str
+    tier: str
+    handed_off: int
+    accepted: int
+    opportunities: int
+    closed_won: int
+    won_amount: float
+    won_per_handoff: float | None
+
+
+class SignalCount(_Numbers):
+    """A positive score factor, and how many rejected leads had it."""
+
+    label: str
+    count: int
+
+
+class RuleSetResult(_Numbers):
+    """How one rule set (live or shadow) did against the leads that closed."""
+
+    auc: float | None
+    routable: int
+    win_rate_routable: float | None
+
+
+class ShadowComparison(_Numbers):
+    """The live and shadow rule sets on the leads both scored."""
+
+    scored: int
+    tier_disagreements: int
+    won: int
+    live: RuleSetResult
+    shadow: RuleSetResult
+    better: str | None
+
+
+class RevenueReport(_Numbers):
+    """Score to revenue by cohort, and the last month's reject reasons beside the signals
+    of the rejected leads."""
+
+    months: list[str]
+    cohorts: list[TierCohort]
+    month: str
+    reject_reasons: list[RejectReasonCount]
+    rejected_signals: list[SignalCount]
+    shadow: ShadowComparison | None
