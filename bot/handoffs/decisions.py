@@ -16,12 +16,11 @@ from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
-from bot.handoffs.notices import NoticeKind, notice_about
+from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import reassign
 from store.handoffs import leave_pending
 from store.leads import set_disposition
 from store.models import Handoff, HandoffStatus, LeadDisposition
-from store.outbox import OutboxEntry, enqueue
 from store.reps import configured_reps
 
 NOTE_MAX = 3000
@@ -232,10 +231,7 @@ def remind_rep(
         now=now,
         sender_slack_id=actor.slack_id,
     )
-    entry = OutboxEntry.notice(
-        handoff_id=handoff_id, to=rep.slack_id, notice=notice.model_dump(mode="json")
-    )
-    enqueue(session=session, entries=[entry], now=now)
+    queue_notice(session=session, to=rep.slack_id, notice=notice, send_at=now)
     return Decision(Verdict.REMINDED, who=rep.slack_id)
 
 

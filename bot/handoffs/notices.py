@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.cards import load_card
 from scoring.rules import Tier
+from store.outbox import OutboxEntry, enqueue
 
 
 class NoticeKind(StrEnum):
@@ -70,3 +71,17 @@ def notice_about(
         sender_slack_id=sender_slack_id,
         level=level,
     )
+
+
+def queue_notice(
+    *,
+    session: Session,
+    to: str,
+    notice: Notice,
+    send_at: datetime,
+) -> None:
+    """Queues a notice for a user's DM or a channel, to go out from `send_at`."""
+    entry = OutboxEntry.notice(
+        handoff_id=notice.handoff_id, to=to, notice=notice.model_dump(mode="json")
+    )
+    enqueue(session=session, entries=[entry], now=send_at)

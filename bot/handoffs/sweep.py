@@ -16,12 +16,12 @@ from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.calendar import add_business_time, calendar_of
-from bot.handoffs.notices import NoticeKind, notice_about
+from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import reassign
 from scoring.rules import Tier
 from store.handoffs import OverdueHandoff, overdue, pending_of_away_reps
 from store.models import NotificationKind
-from store.outbox import OutboxEntry, claim_notification, enqueue
+from store.outbox import claim_notification
 
 
 @dataclass(frozen=True)
@@ -92,10 +92,7 @@ class Sweep:
             now=self.now,
             level=level,
         )
-        entry = OutboxEntry.notice(
-            handoff_id=handoff.id, to=to, notice=notice.model_dump(mode="json")
-        )
-        enqueue(session=self.session, entries=[entry], now=self.send_from)
+        queue_notice(session=self.session, to=to, notice=notice, send_at=self.send_from)
         return [Sent(sent_as, level, handoff.id, to)]
 
     def _remind(self, handoff: OverdueHandoff) -> list[Sent]:
