@@ -214,3 +214,14 @@ def leave_pending(*, session: Session, handoff_id: int, values: dict[str, object
         .values(**values)
     )
     return session.connection().execute(statement).rowcount == 1
+
+
+def owners_of(*, session: Session, lead_id: int) -> list[int]:
+    """Gets the reps who have held a lead, in the order they got it (each once)."""
+    handoffs = table(Handoff)
+    query = (
+        select(handoffs.c.rep_id)
+        .where(handoffs.c.lead_id == lead_id, handoffs.c.rep_id.is_not(None))
+        .order_by(handoffs.c.id)
+    )
+    return list(dict.fromkeys(int(rep) for rep in session.connection().execute(query).scalars()))

@@ -5,7 +5,6 @@ Used by intake (new qualifying leads) and by reassignment (a breach, a rep away)
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +29,7 @@ class NewHandoff:
     snapshot_id: int
     tier: Tier
     territory: Any
+    held: frozenset[int] = frozenset()  # reps who held the lead before: never again
 
 
 def hand_to_reps(
@@ -39,15 +39,13 @@ def hand_to_reps(
     team: TeamConfig,
     sla: SlaConfig | None,
     now: datetime,
-    exclude_rep_ids: Collection[int] = (),
 ) -> dict[int, OpenHandoff]:
     """Routes each lead, creates its pending hand-off and queues its card; gets the new
     hand-offs by lead id."""
     if not items:
         return {}
-    slots = [slot for slot in routing_slots(session=session) if slot.id not in exclude_rep_ids]
-    rotation = Rotation(slots, territory_field=team.territory_field)
-    assignments = [rotation.assign(item.territory) for item in items]
+    rotation = Rotation(routing_slots(session=session), territory_field=team.territory_field)
+    assignments = [rotation.assign(item.territory, held=item.held) for item in items]
     save_turns(session=session, turns=rotation.changed)
     ids = create_handoffs(
         session=session,

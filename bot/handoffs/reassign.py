@@ -1,5 +1,6 @@
-"""Reassignment: a pending hand-off moves to the next eligible rep, with a fresh card and
-a fresh deadline; the old card says where it went."""
+"""Reassignment: a pending hand-off moves to the next eligible rep who has not held the
+lead yet (none left: it waits unassigned, for anyone to claim), with a fresh deadline;
+the old card says where it went."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlmodel import Session
 from bot.config import SlaConfig, TeamConfig
 from bot.handoffs.assignment import NewHandoff, hand_to_reps, queue_card_update
 from scoring.rules import Tier
-from store.handoffs import OpenHandoff, leave_pending
+from store.handoffs import OpenHandoff, leave_pending, owners_of
 from store.leads import lead_fields
 from store.models import Handoff, HandoffStatus, Lead
 
@@ -32,10 +33,8 @@ def reassign(
     assert old is not None, f"hand-off {handoff_id} vanished"
     assert lead is not None, f"hand-off {handoff_id} has no lead"
     territory = lead_fields(lead.model_dump()).get(team.territory_field)
-    item = NewHandoff(old.lead_id, old.snapshot_id, Tier(old.tier), territory)
-    exclude = [old.rep_id] if old.rep_id is not None else []
-    created = hand_to_reps(
-        session=session, items=[item], team=team, sla=sla, now=now, exclude_rep_ids=exclude
-    )
+    held = frozenset(owners_of(session=session, lead_id=old.lead_id))
+    item = NewHandoff(old.lead_id, old.snapshot_id, Tier(old.tier), territory, held)
+    created = hand_to_reps(session=session, items=[item], team=team, sla=sla, now=now)
     queue_card_update(session=session, handoff=old, now=now)
     return created[old.lead_id]

@@ -9,7 +9,7 @@ database (fair across restarts and processes).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +37,15 @@ def covers(slot: RepSlot, territory: Any) -> bool:
     return _norm(territory) in {_norm(t) for t in slot.territories}
 
 
-def choose_rep(slots: Sequence[RepSlot], *, territory: Any, territory_field: str) -> Assignment:
-    """Picks the first eligible rep in turn order; or says why none is."""
+def choose_rep(
+    slots: Sequence[RepSlot],
+    *,
+    territory: Any,
+    territory_field: str,
+    held: Collection[int] = (),
+) -> Assignment:
+    """Picks the first eligible rep in turn order who has not held the lead yet (`held`:
+    rep ids); or says why none is."""
     where = (
         f"{territory_field} {territory!r}"
         if territory not in (None, "")
@@ -52,6 +59,7 @@ def choose_rep(slots: Sequence[RepSlot], *, territory: Any, territory_field: str
             "every eligible rep is at capacity",
             lambda s: s.capacity is None or s.pending < s.capacity,
         ),
+        ("every eligible rep has held this lead already", lambda s: s.id not in held),
     ]
     remaining = sorted(slots, key=lambda s: (s.turn, s.position))
     if not remaining:
@@ -71,10 +79,10 @@ class Rotation:
         self.territory_field = territory_field
         self.changed: dict[int, int] = {}
 
-    def assign(self, territory: Any) -> Assignment:
-        """Chooses a rep for one lead and takes their turn."""
+    def assign(self, territory: Any, *, held: Collection[int] = ()) -> Assignment:
+        """Chooses a rep for one lead (not one who held it already) and takes their turn."""
         assignment = choose_rep(
-            self.slots, territory=territory, territory_field=self.territory_field
+            self.slots, territory=territory, territory_field=self.territory_field, held=held
         )
         rep = assignment.rep
         if rep is not None:

@@ -26,7 +26,7 @@ from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import ingest_leads
 from bot.handoffs.notices import Notice, NoticeKind
 from bot.handoffs.team import sync_team
-from bot.slack.text import notice_text, reject_problem_text
+from bot.slack.text import decision_text, notice_text, reject_problem_text
 from store.models import Handoff, Lead, Outbox, OutboxKind
 from tests.helpers import NOW, context, demo, lead_body
 
@@ -164,3 +164,33 @@ def test_managers_escalation_actions(engine: Engine) -> None:
         sla=None,
     )
     assert again == Decision(Verdict.ALREADY, status="reassigned")
+
+
+def test_a_lead_never_goes_back_to_a_rep_who_held_it(engine: Engine) -> None:
+    """Alice (US) lets it go, Chloe (anywhere) too: Ben covers only GB, so nobody eligible is
+    left, and the lead waits for anyone to claim it instead of bouncing back to Alice."""
+    first = hand_off(engine)
+    team = context().team
+
+    def move(handoff_id: int) -> tuple[Decision, Handoff]:
+        decision = decide(
+            engine,
+            reassign_by_manager,
+            handoff_id=handoff_id,
+            actor=Actor("U0DANA"),
+            team=team,
+            sla=None,
+        )
+        with Session(engine) as session:
+            newest = session.scalars(select(Handoff).order_by(col(Handoff.id).desc())).first()
+        assert newest is not None
+        return decision, newest
+
+    decision, second = move(first)
+    assert decision == Decision(Verdict.REASSIGNED, who="U0CHLOE")
+    assert second.id is not None
+    decision, third = move(second.id)
+    assert decision == Decision(Verdict.REASSIGNED, who=None)
+    assert third.rep_id is None
+    assert third.unassigned_reason == "every eligible rep has held this lead already"
+    assert decision_text(decision) == "Reassigned to nobody (posted for anyone to claim)."
