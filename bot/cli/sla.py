@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
 from bot.cli.common import Subcommands, command, config_option, database, instant, send_queued
 from bot.config import Config, Settings, load_config
-from bot.handoffs.sweep import sweep
+from bot.handoffs.sweep import Sent, sweep
 from bot.handoffs.team import set_away
+
+# A clock a little ahead of this machine's is not "the future".
+FUTURE_TOLERANCE = timedelta(minutes=1)
 
 
 def register(commands: Subcommands) -> None:
@@ -22,6 +25,17 @@ def register(commands: Subcommands) -> None:
     config_option(sweep_parser)
     sweep_parser.add_argument(
         "--now", type=instant, metavar="ISO", help="sweep as of this instant (default: now)"
+    )
+    mode = sweep_parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print what would be sent and moved at --now, and change nothing",
+    )
+    mode.add_argument(
+        "--simulate",
+        action="store_true",
+        help="allow a --now in the future, for real (a scratch database: tests, demos)",
     )
 
     rep = commands.add_parser("rep", help="manage reps")
@@ -36,14 +50,38 @@ def register(commands: Subcommands) -> None:
 
 def sweep_command(args: argparse.Namespace) -> int:
     """`handoff sweep`."""
-    return run_sweep(settings=Settings(), config=load_config(args.config), now=args.now)
+    return run_sweep(
+        settings=Settings(),
+        config=load_config(args.config),
+        now=args.now,
+        dry_run=args.dry_run,
+        simulate=args.simulate,
+    )
 
 
-def run_sweep(*, settings: Settings, config: Config, now: datetime | None) -> int:
-    """Runs one sweep at `now` (default: the current time); prints what it sent."""
+FUTURE = (
+    "handoff sweep: --now {at} is in the future. A sweep at that time would send reminders"
+    " and escalations, and move leads, now, before their time. To see what it would do, add"
+    " --dry-run; to run it for real on a scratch database (tests, demos), add --simulate."
+)
+
+
+def run_sweep(
+    *,
+    settings: Settings,
+    config: Config,
+    now: datetime | None,
+    dry_run: bool = False,
+    simulate: bool = False,
+) -> int:
+    """Runs one sweep at `now` (default: the current time) and prints what it sent; with
+    `dry_run`, what it would send, changing nothing. Whatever it queues is due at once."""
     wall = datetime.now(UTC)
     at = now or wall
-    with database(settings, config) as engine:
+    if at > wall + FUTURE_TOLERANCE and not (dry_run or simulate):
+        print(FUTURE.format(at=at.isoformat(timespec="seconds")), file=sys.stderr)
+        return 2
+    with database(settings, None if dry_run else config) as engine:
         with Session(engine) as session:
             sent = sweep(
                 session=session,
@@ -51,21 +89,35 @@ def run_sweep(*, settings: Settings, config: Config, now: datetime | None) -> in
                 team=config.team,
                 sla=config.settings.sla,
                 reasons=config.settings.reject_reasons,
-                send_from=min(at, wall),
+                send_from=wall,
             )
-            session.commit()
-        if config.settings.sla is None:
-            print(f"{config.path}: no [sla] section: hand-offs have no deadlines to sweep")
-        for item in sent:
-            print(item)
-        moved = sum(1 for item in sent if item.kind == "reassignment")
-        print(
-            f"Sweep at {at.isoformat(timespec='seconds')}: {len(sent) - moved} notification(s) "
-            f"queued, {moved} reassignment(s)."
-        )
-        if sent:
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        _print_sweep(config, sent, at, dry_run)
+        if sent and not dry_run:
             send_queued(settings, config, engine)
     return 0
+
+
+def _print_sweep(config: Config, sent: list[Sent], at: datetime, dry_run: bool) -> None:
+    if config.settings.sla is None:
+        print(f"{config.path}: no [sla] section: hand-offs have no deadlines to sweep")
+    for item in sent:
+        print(("would send: " if dry_run else "") + str(item))
+    moved = sum(1 for item in sent if item.kind == "reassignment")
+    notices = len(sent) - moved
+    if dry_run:
+        print(
+            f"Dry run at {at.isoformat(timespec='seconds')}: {notices} notification(s) and "
+            f"{moved} reassignment(s) would be made; nothing was changed."
+        )
+        return
+    print(
+        f"Sweep at {at.isoformat(timespec='seconds')}: {notices} notification(s) "
+        f"queued, {moved} reassignment(s)."
+    )
 
 
 def ooo_command(args: argparse.Namespace) -> int:

@@ -1,11 +1,13 @@
 """The outbox sender: every card post and update goes out from the outbox table.
 
-Per channel, entries go out in order, paced to about one message a second with short
-bursts (https://api.slack.com/apis/rate-limits#posting-messages). A rate limit reschedules
-the entry at Retry-After without counting it as a failed try, and holds the rest of
-that channel's queue so order is kept. Timeouts and 5xx back off exponentially; after
+Per channel, the entries that are due go out in the order they were queued, paced to
+about one message a second with short bursts
+(https://api.slack.com/apis/rate-limits#posting-messages). A rate limit reschedules the
+entry at Retry-After without counting it as a failed try, and holds the whole channel
+until then, so order is kept. Timeouts and 5xx back off exponentially; after
 MAX_ATTEMPTS the entry is dead and logged loudly. Permanent errors (a missing channel,
-a bad token) die at once, logged with what to fix.
+a bad token) die at once, logged with what to fix. An entry that is not due yet (backing
+off, or queued for later) never holds back the due entries of its channel.
 
 Each attempt is counted in the database before the call is made. If the process dies
 between Slack posting a card and us recording it, the next attempt sees the count and
@@ -61,6 +63,15 @@ class Pacer:
         self.rate, self.burst = rate, burst
         self.clock, self.sleep = clock, sleep
         self.buckets: dict[str, tuple[float, float]] = {}
+        self.resume_at: dict[str, float] = {}
+
+    def pause(self, channel: str, seconds: float) -> None:
+        """Holds a channel for `seconds` (Slack said to wait: a rate limit)."""
+        self.resume_at[channel] = self.clock() + seconds
+
+    def paused(self, channel: str) -> bool:
+        """Tells whether a channel is held by a rate limit now."""
+        return self.resume_at.get(channel, 0.0) > self.clock()
 
     def wait(self, channel: str) -> None:
         """Blocks until a message may go to `channel`, and takes its token."""
@@ -98,19 +109,22 @@ class Deliverer:
     batch: int = 500
 
     def deliver_due(self) -> DeliveryReport:
-        """Sends what is due now, keeping each channel's order; gets what happened.
+        """Sends what is due now, in order per channel; gets what happened.
 
-        An entry that is not due yet (backing off, or in flight at another sender) holds
-        every later entry of its channel, so a card never overtakes an earlier one.
+        Among the entries that are due, each channel's go out in the order they were
+        queued; a failure in this pass holds the rest of its channel until the next pass,
+        and a rate limit holds the channel for as long as Slack said. An entry that is not
+        due yet (backing off, or scheduled for later) holds nothing back.
         """
         report = DeliveryReport()
         with Session(self.engine) as session:
             entries = pending_entries(session=session, limit=self.batch)
+        now = self.clock()
         for entry in entries:
             key = entry.channel or ""
-            if key in report.held:
+            if key in report.held or entry.next_attempt_at > now:
                 continue
-            if entry.next_attempt_at > self.clock() or not self._deliver(entry, report):
+            if self.pacer.paused(key) or not self._deliver(entry, report):
                 report.held.add(key)
         return report
 
@@ -218,6 +232,7 @@ class Deliverer:
         attempts = entry.attempts + 1
         again: datetime | None
         if error.retry_after is not None:  # a rate limit: wait as told; not a failed try
+            self.pacer.pause(entry.channel or "", error.retry_after)
             status, again, uncount = (
                 OutboxStatus.PENDING,
                 now + timedelta(seconds=error.retry_after),

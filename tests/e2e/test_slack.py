@@ -210,7 +210,7 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
             assert due is not None
             at = (due + timedelta(minutes=1)).isoformat()
             done = subprocess.run(
-                [Path(sys.executable).parent / "handoff", "sweep", "--now", at],
+                [Path(sys.executable).parent / "handoff", "sweep", "--now", at, "--simulate"],
                 cwd=tmp_path,
                 env=env,
                 capture_output=True,

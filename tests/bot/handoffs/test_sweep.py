@@ -21,7 +21,7 @@ from bot.handoffs.sweep import sweep
 from bot.handoffs.team import sync_team
 from bot.slack.blocks.cards import card_blocks, to_dicts
 from store.db import make_engine
-from store.models import Handoff, Outbox
+from store.models import Handoff, Notification, Outbox
 from store.reps import set_out_of_office
 from tests.helpers import REPO, RULES_TOML, TEAM_TOML, context, demo, lead_body, notice_texts
 
@@ -147,7 +147,21 @@ def test_sweep_and_out_of_office_commands(
     monday_10am_new_york = (later + timedelta(days=(7 - later.weekday()) % 7)).replace(
         hour=15, minute=0, second=0, microsecond=0
     )
-    assert main(["sweep", "--now", monday_10am_new_york.isoformat()]) == 0
+    at = monday_10am_new_york.isoformat()
+    # The future for real is refused; a dry run shows what would happen and changes nothing.
+    assert main(["sweep", "--now", at]) == 2
+    assert "is in the future" in capsys.readouterr().err
+    assert main(["sweep", "--now", at, "--dry-run"]) == 0
+    dry = capsys.readouterr().out.splitlines()
+    assert dry[0].startswith("would send: escalation level 1 for hand-off 1")
+    assert dry[-1].endswith("would be made; nothing was changed.")
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        assert session.scalars(select(Outbox)).all() != []  # the import's card
+        assert notice_texts(session) == []
+        assert session.scalars(select(Notification)).all() == []
+    engine.dispose()
+    assert main(["sweep", "--now", at, "--simulate"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[:3] == [
         "escalation level 1 for hand-off 1 to U0DANA",

@@ -17,7 +17,7 @@ from bot.messaging.sender import MAX_ATTEMPTS, Deliverer, Pacer
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.ids import METADATA_EVENT
 from bot.slack.surface import SlackSurface, web_client
-from store.models import Handoff, Outbox
+from store.models import Handoff, Outbox, table
 from tests.helpers import NOW, context, demo, lead_body
 
 CHANNEL = "C0123LEADS"
@@ -224,3 +224,19 @@ def test_dm_copy_goes_to_the_assigned_rep(
     drain(make_deliverer(engine, sandbox, clock), clock, rounds=3)
     assert len(sandbox.channel(CHANNEL)) == 1
     assert len(sandbox.channel("U0ALICE")) == 1
+
+
+def test_an_entry_for_later_never_holds_back_what_is_due(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    first, second = hand_off(engine, 2)
+    with Session(engine) as session:  # the first card was queued for tomorrow
+        session.execute(
+            table(Outbox)
+            .update()
+            .where(table(Outbox).c.handoff_id == first)
+            .values(next_attempt_at=NOW + timedelta(days=1))
+        )
+        session.commit()
+    assert make_deliverer(engine, sandbox, clock).deliver_due().sent == 1
+    assert posted_ids(sandbox) == [second]
