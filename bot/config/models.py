@@ -61,11 +61,9 @@ class TeamConfig(_Section):
     digest_channel: str | None = None
     territory_field: str = Field(default="country", min_length=1)
     dm_reps: bool = False
-    next_action: dict[Tier, str] = {
-        Tier.HIGH_PRIORITY: "Call within 15 minutes",
-        Tier.SQL: "Call today",
-        Tier.MQL: "Reach out within 24 hours",
-    }
+    # Per tier, what the card tells the rep to do; by default it is worded from the tier's
+    # SLA ("Call within 15 min", "Reach out within 4 h of business time").
+    next_action: dict[Tier, str] = {}
     reps: list[RepConfig] = []
 
     @field_validator("timezone")

@@ -44,7 +44,7 @@ class Card:
     factors: list[dict[str, Any]]
     rep_slack_id: str | None
     unassigned_reason: str | None
-    next_action: str
+    next_action: str | None  # the config's own words for the tier, if any
     due_at: datetime | None
     created_at: datetime
     decided_by: str | None = None
@@ -114,7 +114,7 @@ def load_card(
         factors=[f for f in snapshot.factors if f["points"]][:TOP_FACTORS],
         rep_slack_id=rep.slack_id if rep else None,
         unassigned_reason=handoff.unassigned_reason,
-        next_action=team.next_action.get(tier, "Follow up"),
+        next_action=team.next_action.get(tier),
         due_at=handoff.due_at,
         created_at=handoff.created_at,
         decided_by=handoff.decided_by,

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.cards import load_card
+from bot.handoffs.deadlines import Terms
 from scoring.rules import Tier
 from store.outbox import OutboxEntry, enqueue
 
@@ -35,7 +36,8 @@ class Notice(BaseModel):
     lead_name: str
     company: str | None
     tier: Tier
-    next_action: str
+    next_action: str | None
+    sla: Terms | None = None
     due_at: datetime | None
     late_minutes: float = 0.0
     rep_slack_id: str | None = None
@@ -65,6 +67,7 @@ def notice_about(
         company=card.company,
         tier=card.tier,
         next_action=card.next_action,
+        sla=card.sla,
         due_at=card.due_at,
         late_minutes=max(late, 0.0),
         rep_slack_id=card.rep_slack_id,

@@ -56,6 +56,17 @@ def time_left(due_at: datetime | None, now: datetime) -> str:
     return f"overdue by {duration(-minutes)}"
 
 
+def next_action(configured: str | None, tier: Tier, terms: Terms | None) -> str:
+    """Says what the rep should do next: the config's words for the tier, else worded
+    from its SLA so that it agrees with the deadline ("Call within 15 min")."""
+    if configured:
+        return configured
+    if terms is None:
+        return "Follow up"
+    verb = "Call" if tier is Tier.HIGH_PRIORITY else "Reach out"
+    return f"{verb} within {sla_terms(terms)}"
+
+
 def pct(value: float | None) -> str:
     """Formats a share as a percentage ("n/a" when there is nothing to divide)."""
     return "n/a" if value is None else f"{value * 100:.0f}%"

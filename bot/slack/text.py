@@ -18,7 +18,7 @@ from typing import Any
 from bot.config import RejectReason
 from bot.handoffs.decisions import NOTE_MAX, Decision, RejectProblem
 from bot.handoffs.notices import Notice, NoticeKind
-from bot.reports.format import duration, tier_label
+from bot.reports.format import duration, next_action, tier_label
 from bot.resources import environment
 
 
@@ -82,7 +82,7 @@ def notice_text(notice: Notice) -> Mrkdwn:
         name=notice.lead_name,
         company=notice.company,
         tier_label=tier_label(notice.tier),
-        next_action=notice.next_action,
+        next_action=next_action(notice.next_action, notice.tier, notice.sla),
         due=date_token(notice.due_at) if notice.due_at else "no deadline",
         late=duration(notice.late_minutes),
         rep=mention(notice.rep_slack_id) if notice.rep_slack_id else "nobody",

@@ -27,7 +27,7 @@ from slack_sdk.models.views import View
 
 from bot.config import RejectReason
 from bot.handoffs.cards import Card
-from bot.reports.format import duration, sla_terms, tier_label
+from bot.reports.format import duration, next_action, sla_terms, tier_label
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import Mrkdwn, date_token, mention, mrkdwn, plain
 from store.models import HandoffStatus
@@ -103,7 +103,7 @@ def card_blocks(card: Card) -> list[Block]:
 def _next(card: Card) -> Mrkdwn:
     return mrkdwn(
         "card_next.md.j2",
-        next_action=card.next_action,
+        next_action=next_action(card.next_action, card.tier, card.sla),
         rep=mention(card.rep_slack_id) if card.rep_slack_id else None,
         unassigned_reason=card.unassigned_reason,
         due=date_token(card.due_at) if card.due_at else None,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.handoffs.deadlines import Terms
-from bot.reports.format import duration, pct, sla_terms, time_left
+from bot.reports.format import duration, next_action, pct, sla_terms, time_left
+from scoring.rules import Tier
 
 
 @pytest.mark.parametrize(
@@ -34,3 +35,13 @@ def test_deadlines_and_shares() -> None:
     assert time_left(None, now) == "no deadline"
     assert sla_terms(Terms(24 * 60, business_time=True)) == "24 h of business time"
     assert (pct(None), pct(0.5)) == ("n/a", "50%")
+
+
+def test_the_next_action_agrees_with_the_deadline_unless_the_config_words_it() -> None:
+    business_day = Terms(24 * 60, business_time=True)
+    assert next_action(None, Tier.MQL, business_day) == ("Reach out within 24 h of business time")
+    assert next_action(None, Tier.HIGH_PRIORITY, Terms(15, business_time=False)) == (
+        "Call within 15 min"
+    )
+    assert next_action("Call today", Tier.SQL, business_day) == "Call today"
+    assert next_action(None, Tier.SQL, None) == "Follow up"
