@@ -101,12 +101,29 @@ def count_if(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
+def _within() -> ColumnElement[bool]:
+    """A hand-off decided (accepted or rejected) by its deadline."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.status.in_(DECIDED),
+        handoffs.c.due_at.is_not(None),
+        handoffs.c.decided_at <= handoffs.c.due_at,
+    )
+
+
+def _not_yet_due(as_of: datetime) -> ColumnElement[bool]:
+    """A pending hand-off whose deadline has not passed yet: left out of compliance."""
+    handoffs = table(Handoff)
+    return and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.due_at > as_of)
+
+
 def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
-    """Gets the period's hand-offs: distinct leads handed off (by tier), statuses, SLA
-    compliance (decided within deadline / decided, overall, per tier, per rep), missed
-    deadlines as of `as_of` (per tier), and per-rep rows."""
+    """Gets the period's hand-offs: how many (by tier, by status), how many distinct leads
+    they were (handed off, and accepted by sales), where each stands against its deadline
+    as of `as_of` (within, breached, not yet due, moved before it, no deadline), SLA
+    compliance (within / (within + breached)) overall, per tier and per rep, and per-rep
+    rows. A breach counts against the rep who held the hand-off at its deadline."""
     handoffs, reps = table(Handoff), table(Rep)
-    decided_with_deadline = and_(handoffs.c.status.in_(DECIDED), handoffs.c.due_at.is_not(None))
     grouped = (
         select(
             handoffs.c.tier,
@@ -114,9 +131,10 @@ def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, An
             reps.c.name,
             handoffs.c.status,
             func.count(),
-            count_if(decided_with_deadline),
-            count_if(and_(decided_with_deadline, handoffs.c.decided_at <= handoffs.c.due_at)),
+            count_if(_within()),
             count_if(_breached(as_of)),
+            count_if(_not_yet_due(as_of)),
+            count_if(handoffs.c.due_at.is_(None)),
         )
         .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
         .where(in_period(period))
@@ -124,16 +142,24 @@ def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, An
     )
     connection = session.connection()
     rows = [_Group(*row) for row in connection.execute(grouped)]
-    distinct_leads = (
-        select(handoffs.c.tier, func.count(distinct(handoffs.c.lead_id)))
-        .where(in_period(period))
-        .group_by(handoffs.c.tier)
+    return {**_distinct_leads(session, period), **_added_up(rows)}
+
+
+def _distinct_leads(session: Session, period: Period) -> dict[str, Any]:
+    handoffs = table(Handoff)
+    leads = func.count(distinct(handoffs.c.lead_id))
+    accepted = func.count(
+        distinct(case((handoffs.c.status == HandoffStatus.ACCEPTED, handoffs.c.lead_id)))
     )
-    by_tier = {str(tier): int(count) for tier, count in connection.execute(distinct_leads)}
-    total = connection.execute(
-        select(func.count(distinct(handoffs.c.lead_id))).where(in_period(period))
-    ).scalar_one()
-    return {"handed_off": int(total), "by_tier": by_tier, **_added_up(rows)}
+    connection = session.connection()
+    by_tier = {
+        str(tier): int(count)
+        for tier, count in connection.execute(
+            select(handoffs.c.tier, leads).where(in_period(period)).group_by(handoffs.c.tier)
+        )
+    }
+    total, with_accept = connection.execute(select(leads, accepted).where(in_period(period))).one()
+    return {"leads": int(total), "leads_by_tier": by_tier, "leads_accepted": int(with_accept)}
 
 
 @dataclass(frozen=True)
@@ -143,43 +169,56 @@ class _Group:
     name: str | None
     status: str
     count: int
-    decided: int | None
-    on_time: int | None
-    late: int | None
+    within: int | None
+    breached: int | None
+    not_yet_due: int | None
+    no_deadline: int | None
+
+    @property
+    def moved_in_time(self) -> int:
+        """Moved on before its deadline, undecided: neither within nor breached."""
+        accounted = (self.within or 0) + (self.breached or 0) + (self.not_yet_due or 0)
+        return self.count - accounted - (self.no_deadline or 0)
+
+
+SLA_PARTS = ("within", "breached", "not_yet_due", "moved_in_time", "no_deadline")
 
 
 def _added_up(rows: list[_Group]) -> dict[str, Any]:
     """Adds the (tier, rep, status) groups up into the digest's totals."""
     statuses: Counter[str] = Counter()
-    breaches: Counter[str] = Counter()
-    compliance: dict[str, dict[str, list[int]]] = {"tier": defaultdict(lambda: [0, 0])}
-    compliance["rep"] = defaultdict(lambda: [0, 0])
+    sla: Counter[str] = Counter()
+    tiers: dict[str, Counter[str]] = defaultdict(Counter)
     reps: dict[str, dict[str, Any]] = {}
+    unassigned = 0
     for row in rows:
         statuses[row.status] += row.count
-        if row.late:
-            breaches[row.tier] += int(row.late)
-        for key, value in (("tier", row.tier), ("rep", row.rep)):
-            if value is not None and row.decided:
-                compliance[key][value][0] += int(row.on_time or 0)
-                compliance[key][value][1] += int(row.decided)
-        if row.rep is not None:
-            rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
-            rep["handed_off"] += row.count
-            rep["breached"] += int(row.late or 0)
-            if row.status in rep:
-                rep[row.status] += row.count
-    tier_parts = compliance["tier"].values()
-    overall = rate_of(sum(p[0] for p in tier_parts), sum(p[1] for p in tier_parts))
+        parts = {name: int(getattr(row, name) or 0) for name in SLA_PARTS}
+        sla.update(parts)
+        tiers[row.tier].update({"handoffs": row.count, **parts})
+        if row.rep is None:
+            unassigned += row.count
+            continue
+        rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
+        rep["handoffs"] += row.count
+        rep["within"] += parts["within"]
+        rep["breached"] += parts["breached"]
+        if row.status in rep:
+            rep[row.status] += row.count
+    for rep in reps.values():
+        rep["compliance"] = rate_of(rep["within"], rep["within"] + rep["breached"])
     return {
+        "handoffs": sum(statuses.values()),
         "statuses": dict(statuses),
-        "sla_compliance": {
-            "overall": overall,
-            "by_tier": {k: rate_of(*v) for k, v in sorted(compliance["tier"].items())},
-            "by_rep": {k: rate_of(*v) for k, v in sorted(compliance["rep"].items())},
+        "sla": {name: sla[name] for name in SLA_PARTS},
+        "tiers": {
+            tier: {
+                **{name: parts[name] for name in ("handoffs", *SLA_PARTS)},
+                "compliance": rate_of(parts["within"], parts["within"] + parts["breached"]),
+            }
+            for tier, parts in sorted(tiers.items())
         },
-        "breaches": sum(breaches.values()),
-        "breaches_by_tier": dict(sorted(breaches.items())),
+        "unassigned": unassigned,
         "reps": [reps[key] for key in sorted(reps)],
     }
 
@@ -188,11 +227,12 @@ def _rep_row(slack_id: str, name: str | None) -> dict[str, Any]:
     return {
         "rep": slack_id,
         "name": name,
-        "handed_off": 0,
+        "handoffs": 0,
         "accepted": 0,
         "rejected": 0,
         "pending": 0,
         "reassigned": 0,
+        "within": 0,
         "breached": 0,
     }
 

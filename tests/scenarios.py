@@ -13,6 +13,7 @@ from bot.handoffs.decisions import Actor, accept, reject
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import Context, ingest_leads
 from bot.handoffs.team import sync_team
+from store.models import Handoff
 from tests.helpers import REPO, context, demo, lead_body
 
 SLA = SlaConfig.model_validate(
@@ -56,3 +57,16 @@ def build(engine: Engine) -> None:
                     session=session, handoff_id=outcome.handoff.id, actor=Actor(rep), now=decided
                 )
             session.commit()
+
+
+def sla_of(handoff: Handoff, as_of: datetime) -> str:
+    """Where a hand-off stands against its deadline, computed here independently of the
+    SQL: within, breached, not_yet_due, moved_in_time or no_deadline."""
+    due, decided = handoff.due_at, handoff.decided_at
+    if due is None:
+        return "no_deadline"
+    if decided is not None:
+        if decided > due:
+            return "breached"
+        return "within" if handoff.status in ("accepted", "rejected") else "moved_in_time"
+    return "breached" if due <= as_of else "not_yet_due"

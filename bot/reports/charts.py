@@ -59,9 +59,12 @@ def _compliance(axes: Any, numbers: DigestNumbers) -> None:
     values = [100 * (shares[rep] or 0) for rep in reps]
     colours = ["#2e7d32" if v >= 90 else "#f9a825" if v >= 70 else "#c62828" for v in values]
     bars = axes.bar([names.get(rep, rep) for rep in reps], values, color=colours)
-    axes.bar_label(bars, labels=[f"{v:.0f}%" for v in values], padding=2)
+    labels = [
+        "n/a" if shares[rep] is None else f"{v:.0f}%" for rep, v in zip(reps, values, strict=True)
+    ]
+    axes.bar_label(bars, labels=labels, padding=2)
     axes.set_ylim(0, 110)
-    axes.set_title("SLA compliance by rep (decided within deadline)", fontsize=10)
+    axes.set_title("SLA compliance by rep (within / (within + breached))", fontsize=10)
     axes.spines[["top", "right"]].set_visible(False)
     if not reps:
-        axes.text(0.5, 0.5, "no decisions with a deadline", ha="center", transform=axes.transAxes)
+        axes.text(0.5, 0.5, "no hand-offs this week", ha="center", transform=axes.transAxes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -11,7 +12,7 @@ from sqlmodel import Session
 
 from bot.config import DigestConfig, RejectReason, TeamConfig
 from bot.reports.charts import charts_available
-from bot.reports.numbers import Change, DigestNumbers
+from bot.reports.numbers import Change, DigestNumbers, SlaCounts
 from store.metrics import (
     Period,
     anything_in,
@@ -21,7 +22,7 @@ from store.metrics import (
     reject_reasons,
     response_minutes,
 )
-from store.models import NotificationKind
+from store.models import HandoffStatus, NotificationKind
 from store.outbox import OutboxEntry, already_sent, claim_notification, enqueue
 from store.outcome_metrics import outcome_conversion
 
@@ -75,28 +76,55 @@ def metrics(
         "period_end": period.end.isoformat(),
         "leads_in": total_in,
         "leads_in_by_source": sources,
-        "handed_off": handed["handed_off"],
-        "handed_off_by_tier": handed["by_tier"],
-        "accepted": accepted,
-        "rejected": rejected,
-        "pending": statuses.get("pending", 0),
-        "reassigned": statuses.get("reassigned", 0),
+        "handed_off": handed["leads"],
+        "handed_off_by_tier": handed["leads_by_tier"],
+        "handed_off_rate": _rate(handed["leads"], total_in),
+        "leads_accepted": handed["leads_accepted"],
+        "lead_acceptance_rate": _rate(handed["leads_accepted"], handed["leads"]),
+        "handoffs": handed["handoffs"],
+        "handoffs_by_tier": {tier: row["handoffs"] for tier, row in handed["tiers"].items()},
+        **{status.value: statuses.get(status.value, 0) for status in HandoffStatus},
+        "decided": accepted + rejected,
         "acceptance_rate": _rate(accepted, accepted + rejected),
-        "lead_to_mql_rate": _rate(handed["handed_off"], total_in),
-        "mql_to_sql_rate": _rate(accepted, handed["handed_off"]),
-        "response_minutes": response_minutes(session=session, period=period),
-        "sla_compliance": handed["sla_compliance"],
-        "breaches": handed["breaches"],
-        "breaches_by_tier": handed["breaches_by_tier"],
+        **_deadlines(handed, response_minutes(session=session, period=period)),
         "escalations": escalations(session=session, period=period),
         "reject_reasons": [
             {**row, "label": labels.get(row["code"], row["code"])}
             for row in reject_reasons(session=session, period=period)
         ],
+        "unassigned": handed["unassigned"],
         "reps": handed["reps"],
         "outcomes": outcome_conversion(session=session, period=period),
     }
     return DigestNumbers.model_validate(numbers)
+
+
+def _deadlines(
+    handed: dict[str, Any], response: dict[str, dict[str, float | None]]
+) -> dict[str, Any]:
+    """The SLA part of the digest: per tier (every tier that had hand-offs) and overall."""
+    tiers = handed["tiers"]
+    none = {"median": None, "p90": None}
+    return {
+        "response_minutes": {tier: response.get(tier, none) for tier in tiers},
+        "tiers": [
+            {
+                "tier": tier,
+                **row,
+                "median_minutes": response.get(tier, none)["median"],
+                "p90_minutes": response.get(tier, none)["p90"],
+            }
+            for tier, row in tiers.items()
+        ],
+        "sla": handed["sla"],
+        "sla_compliance": {
+            "overall": SlaCounts.model_validate(handed["sla"]).compliance,
+            "by_tier": {tier: row["compliance"] for tier, row in tiers.items()},
+            "by_rep": {rep["rep"]: rep["compliance"] for rep in handed["reps"]},
+        },
+        "breaches": handed["sla"]["breached"],
+        "breaches_by_tier": {t: row["breached"] for t, row in tiers.items() if row["breached"]},
+    }
 
 
 def _difference(now: float | None, then: float | None) -> float | None:

@@ -90,7 +90,13 @@ def money(value: float) -> str:
     return f"{value:,.0f}"
 
 
-FORMATTERS = {"pct": pct, "delta": delta, "minutes": minutes, "money": money}
+FORMATTERS = {
+    "pct": pct,
+    "delta": delta,
+    "minutes": minutes,
+    "money": money,
+    "tier_label": tier_label,
+}
 
 _TERMINAL = environment(lambda value: "" if value is None else value)
 

@@ -14,8 +14,29 @@ class _Numbers(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class SlaCounts(_Numbers):
+    """Where the period's hand-offs stand against their deadlines; the five add up to all
+    the hand-offs. *Within*: decided (accepted or rejected) by the deadline. *Breached*:
+    the deadline passed before a decision, whether it was then decided late, moved, or is
+    still pending. *Not yet due*: pending, deadline ahead. *Moved in time*: moved on before
+    the deadline, undecided. *No deadline*: its tier has no SLA."""
+
+    within: int
+    breached: int
+    not_yet_due: int
+    moved_in_time: int
+    no_deadline: int
+
+    @property
+    def compliance(self) -> float | None:
+        """Within / (within + breached); None when neither happened."""
+        judged = self.within + self.breached
+        return round(self.within / judged, 4) if judged else None
+
+
 class SlaCompliance(_Numbers):
-    """Share of decided hand-offs that were decided within their deadline."""
+    """SLA compliance (hand-offs within / (within + breached)): overall, per tier (every
+    tier that had hand-offs) and per rep (every rep who held one); None: nothing judged."""
 
     overall: float | None
     by_tier: dict[str, float | None]
@@ -23,10 +44,26 @@ class SlaCompliance(_Numbers):
 
 
 class ResponseTimes(_Numbers):
-    """Minutes from hand-off to decision, in one tier."""
+    """Minutes from hand-off to decision, in one tier (None: no decision yet)."""
 
     median: float | None
     p90: float | None
+
+
+class TierRow(_Numbers):
+    """One tier's hand-offs: how many, where they stand against the deadline, how fast
+    they were decided."""
+
+    tier: str
+    handoffs: int
+    within: int
+    breached: int
+    not_yet_due: int
+    moved_in_time: int
+    no_deadline: int
+    compliance: float | None
+    median_minutes: float | None
+    p90_minutes: float | None
 
 
 class RejectReasonCount(_Numbers):
@@ -39,16 +76,19 @@ class RejectReasonCount(_Numbers):
 
 
 class RepRow(_Numbers):
-    """One rep's hand-offs in the period, by how they stand."""
+    """One rep's hand-offs in the period (counted once per hand-off they held), by how
+    they stand; `breached`: deadlines that passed while they held the lead."""
 
     rep: str
     name: str | None
-    handed_off: int
+    handoffs: int
     accepted: int
     rejected: int
     pending: int
     reassigned: int
+    within: int
     breached: int
+    compliance: float | None
 
 
 class Conversion(_Numbers):
@@ -76,37 +116,51 @@ class Change(_Numbers):
 
     leads_in: float | None
     handed_off: float | None
+    handoffs: float | None
     accepted: float | None
     rejected: float | None
     acceptance_rate: float | None
-    mql_to_sql_rate: float | None
+    lead_acceptance_rate: float | None
     breaches: float | None
     escalations: float | None
     sla_compliance: float | None
 
 
 class DigestNumbers(_Numbers):
-    """One period's numbers (see the README's "Weekly digest" for each definition)."""
+    """One period's numbers (see the README's "Weekly digest" for each definition).
+
+    Leads and hand-offs are counted apart: a lead moved from one rep to another is one
+    lead handed off and several hand-offs. The period's cohort is the hand-offs created in
+    it; statuses are as they stand now.
+    """
 
     period: str
     period_start: str
     period_end: str
     leads_in: int
     leads_in_by_source: dict[str, int]
-    handed_off: int
-    handed_off_by_tier: dict[str, int]
+    handed_off: int  # distinct leads with a hand-off in the period
+    handed_off_by_tier: dict[str, int]  # distinct leads per tier
+    handed_off_rate: float | None  # leads handed off / leads in
+    leads_accepted: int  # distinct leads sales accepted
+    lead_acceptance_rate: float | None  # leads accepted / leads handed off
+    handoffs: int  # hand-offs = accepted + rejected + pending + reassigned + expired
+    handoffs_by_tier: dict[str, int]
     accepted: int
     rejected: int
     pending: int
     reassigned: int
-    acceptance_rate: float | None
-    lead_to_mql_rate: float | None
-    mql_to_sql_rate: float | None
+    expired: int
+    decided: int  # accepted + rejected
+    acceptance_rate: float | None  # accepted / decided
     response_minutes: dict[str, ResponseTimes]
+    tiers: list[TierRow]
+    sla: SlaCounts
     sla_compliance: SlaCompliance
     breaches: int
     breaches_by_tier: dict[str, int]
     escalations: int
+    unassigned: int  # hand-offs nobody held (waiting to be claimed)
     reject_reasons: list[RejectReasonCount]
     reps: list[RepRow]
     outcomes: Outcomes | None

@@ -23,7 +23,7 @@ from bot.slack.blocks.cards import (
 )
 from bot.slack.blocks.digest import digest_blocks
 from bot.slack.ids import METADATA_EVENT
-from bot.slack.text import mrkdwn, notice_text
+from bot.slack.text import mention, mrkdwn, notice_text
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -106,7 +106,7 @@ class SlackSurface:
 
     def post_digest(self, *, channel: str, numbers: DigestNumbers) -> Posted:
         """Posts the weekly digest as Block Kit (with its text as the notification)."""
-        text = mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
+        text = mrkdwn("digest.md.j2", m=numbers, mention=mention, **FORMATTERS)
         return self._post(
             channel=channel, text=cut(text, FALLBACK_MAX), blocks=to_dicts(digest_blocks(numbers))
         )

@@ -82,7 +82,7 @@ def stats(deps: Deps, user: str, args: list[str]) -> str:
         numbers = weekly_numbers(
             session=session, team=deps.team, reasons=deps.reasons, week=label, now=now
         )
-    return mrkdwn("digest.md.j2", m=numbers, **FORMATTERS)
+    return mrkdwn("digest.md.j2", m=numbers, mention=mention, **FORMATTERS)
 
 
 def out_of_office(deps: Deps, user: str, args: list[str]) -> str:

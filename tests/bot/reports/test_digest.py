@@ -15,10 +15,10 @@ from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
 from bot.handoffs.sweep import sweep
 from bot.reports.digest import last_scheduled, metrics, post_if_due, week_period
 from bot.reports.format import FORMATTERS
-from bot.slack.text import mrkdwn
+from bot.slack.text import mention, mrkdwn
 from store.models import Handoff, Lead, Notification, Outbox, Outcome, Rep
 from tests.helpers import NOW, RULES_TOML, TEAM_TOML, context
-from tests.scenarios import MONDAY, SLA, build
+from tests.scenarios import MONDAY, SLA, build, sla_of
 
 
 def test_digest_matches_an_independent_count(engine: Engine) -> None:
@@ -39,30 +39,44 @@ def test_digest_matches_an_independent_count(engine: Engine) -> None:
     assert got["period"] == "2026-W47"
     assert got["leads_in"] == 12
     assert got["leads_in_by_source"] == {"webinar": 6, "paid search": 6}
+    # Leads and hand-offs are counted apart, and every total is the sum of its parts.
     assert got["handed_off"] == len({h.lead_id for h in rows}) == 9
-    assert (got["accepted"], got["rejected"], got["pending"]) == (
+    assert got["handoffs"] == len(rows)
+    statuses = ("accepted", "rejected", "pending", "reassigned", "expired")
+    assert sum(got[s] for s in statuses) == got["handoffs"]
+    assert sum(got["handoffs_by_tier"].values()) == got["handoffs"]
+    assert sum(r["handoffs"] for r in got["reps"]) + got["unassigned"] == got["handoffs"]
+    assert (got["accepted"], got["rejected"], got["decided"]) == (
         accepted,
         rejected,
-        sum(h.status == "pending" for h in rows),
+        accepted + rejected,
     )
     assert got["acceptance_rate"] == round(accepted / (accepted + rejected), 4)
-    assert got["mql_to_sql_rate"] == round(accepted / 9, 4)
+    accepted_leads = {h.lead_id for h in rows if h.status == "accepted"}
+    assert got["leads_accepted"] == len(accepted_leads)
+    assert got["lead_acceptance_rate"] == round(len(accepted_leads) / 9, 4)
     sql = got["response_minutes"]["sql"]
     assert sql["median"] == round(statistics.median(minutes), 1)
     assert sql["p90"] == round(statistics.quantiles(minutes, n=10, method="inclusive")[8], 1)
-    in_time = [h for h in decided if h.due_at and h.decided_at and h.decided_at <= h.due_at]
-    assert got["sla_compliance"]["overall"] == round(len(in_time) / len(decided), 4)
-    per_rep = {
-        reps[r]: round(
-            sum(1 for h in in_time if h.rep_id == r) / sum(1 for h in decided if h.rep_id == r), 4
+    # Deadlines, judged here independently of the SQL, as of the end of the week.
+    where = {h.id: sla_of(h, period.end) for h in rows}
+    assert got["sla"] == {part: list(where.values()).count(part) for part in got["sla"]}
+    assert sum(got["sla"].values()) == got["handoffs"]
+    within = sum(1 for w in where.values() if w == "within")
+    breached = sum(1 for w in where.values() if w == "breached")
+    assert got["sla_compliance"]["overall"] == round(within / (within + breached), 4)
+    for rep_id, slack_id in reps.items():
+        held = [h for h in rows if h.rep_id == rep_id]
+        if not held:
+            continue
+        mine = [where[h.id] for h in held]
+        judged = mine.count("within") + mine.count("breached")
+        assert got["sla_compliance"]["by_rep"][slack_id] == (
+            round(mine.count("within") / judged, 4) if judged else None
         )
-        for r in {h.rep_id for h in decided}
-    }
-    assert got["sla_compliance"]["by_rep"] == per_rep
     top = got["reject_reasons"][0]
     assert set(top) == {"code", "label", "count", "sample_note"}
     assert sum(r["count"] for r in got["reject_reasons"]) == rejected
-    assert sum(r["handed_off"] for r in got["reps"]) == len(rows)
 
 
 def test_weeks_are_iso_weeks_in_the_team_time_zone() -> None:
@@ -96,7 +110,10 @@ def test_digest_command(
         "rejected",
         "pending",
         "acceptance_rate",
-        "mql_to_sql_rate",
+        "lead_acceptance_rate",
+        "handoffs",
+        "sla",
+        "tiers",
         "response_minutes",
         "sla_compliance",
         "reject_reasons",
@@ -155,7 +172,9 @@ def test_digest_is_posted_once_per_week_and_late_after_downtime(engine: Engine) 
             )
         ).all()
     assert [kind for kind, _ in queued] == ["digest", "digest_chart"]
-    text = mrkdwn("digest.md.j2", m=queued[0][1]["numbers"], **FORMATTERS)  # as Slack gets it
+    text = mrkdwn(
+        "digest.md.j2", m=queued[0][1]["numbers"], mention=mention, **FORMATTERS
+    )  # as Slack gets it
     assert text.startswith(":bar_chart: *Lead hand-off digest, 2026-W47*")
     assert "*Leads in:* 12 (+12 vs last week)" in text
     assert queued[0][1]["numbers"]["period"] == queued[1][1]["numbers"]["period"] == "2026-W47"

@@ -155,12 +155,24 @@ def check_week(got: dict[str, object], records: list[Fed], due: dict[int, dateti
         )
         response = got["response_minutes"][tier]  # type: ignore[index]
         assert response == {"median": round(middle, 1), "p90": round(p90, 1)}
-    with_deadline = [r for r in decided if due[r.handoff_id or 0] is not None]
-    in_time = [r for r in with_deadline if r.decided_at <= due[r.handoff_id or 0]]  # type: ignore[operator]
+    # Within: decided by the deadline; breached: the deadline passed first (decided late,
+    # or still undecided at the end of the week).
+    end = datetime.fromisoformat(str(got["period_end"]))
+    judged = Counter(_judged(r, due[r.handoff_id or 0], end) for r in handed)
+    within, breached = judged["within"], judged["breached"]
     compliance = got["sla_compliance"]["overall"]  # type: ignore[index]
-    assert compliance == (round(len(in_time) / len(with_deadline), 4) if with_deadline else None)
+    assert compliance == (round(within / (within + breached), 4) if within + breached else None)
+    assert got["breaches"] == breached
     reasons = Counter(r.reason for r in handed if r.reason)
     top = [(row["code"], row["count"]) for row in got["reject_reasons"]]  # type: ignore[attr-defined]
     assert top == sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
-    per_rep = {row["rep"]: row["handed_off"] for row in got["reps"]}  # type: ignore[attr-defined]
+    per_rep = {row["rep"]: row["handoffs"] for row in got["reps"]}  # type: ignore[attr-defined]
     assert per_rep == dict(Counter(r.rep for r in handed))
+
+
+def _judged(record: Fed, due: datetime | None, end: datetime) -> str | None:
+    if due is None:
+        return None
+    if record.decided_at is not None:
+        return "within" if record.decided_at <= due else "breached"
+    return "breached" if due <= end else None

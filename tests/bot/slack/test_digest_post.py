@@ -28,6 +28,7 @@ TUESDAY = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)
 
 
 def numbers(**changes: object) -> dict[str, object]:
+    """A week whose parts add up: 40 leads, 41 hand-offs (one moved), 12 judged by the SLA."""
     base: dict[str, object] = {
         "period": "2026-W47",
         "period_start": "2026-11-16T00:00:00-05:00",
@@ -36,22 +37,49 @@ def numbers(**changes: object) -> dict[str, object]:
         "leads_in_by_source": {"webinar": 70, "paid search": 50},
         "handed_off": 40,
         "handed_off_by_tier": {"high_priority": 40},
+        "handed_off_rate": 0.3333,
+        "leads_accepted": 25,
+        "lead_acceptance_rate": 0.625,
+        "handoffs": 41,
+        "handoffs_by_tier": {"high_priority": 41},
         "accepted": 25,
         "rejected": 9,
         "pending": 6,
         "reassigned": 1,
+        "expired": 0,
+        "decided": 34,
         "acceptance_rate": 0.7353,
-        "lead_to_mql_rate": 0.3333,
-        "mql_to_sql_rate": 0.625,
         "response_minutes": {"high_priority": {"median": 9.5, "p90": 31.0}},
+        "tiers": [
+            {
+                "tier": "high_priority",
+                "handoffs": 41,
+                "within": 12,
+                "breached": 3,
+                "not_yet_due": 4,
+                "moved_in_time": 0,
+                "no_deadline": 22,
+                "compliance": 0.8,
+                "median_minutes": 9.5,
+                "p90_minutes": 31.0,
+            }
+        ],
+        "sla": {
+            "within": 12,
+            "breached": 3,
+            "not_yet_due": 4,
+            "moved_in_time": 0,
+            "no_deadline": 22,
+        },
         "sla_compliance": {
             "overall": 0.8,
             "by_tier": {"high_priority": 0.8},
-            "by_rep": {"U0ALICE": 0.9},
+            "by_rep": {"U0ALICE": 0.8},
         },
         "breaches": 3,
         "breaches_by_tier": {"high_priority": 3},
         "escalations": 2,
+        "unassigned": 0,
         "reject_reasons": [
             {"code": "other", "label": "Other", "count": 4, "sample_note": "<!channel> fix this"}
         ],
@@ -59,22 +87,25 @@ def numbers(**changes: object) -> dict[str, object]:
             {
                 "rep": "U0ALICE",
                 "name": "Alice <!here>",
-                "handed_off": 40,
+                "handoffs": 41,
                 "accepted": 25,
                 "rejected": 9,
                 "pending": 6,
                 "reassigned": 1,
+                "within": 12,
                 "breached": 3,
+                "compliance": 0.8,
             }
         ],
         "outcomes": None,
         "change": {
             "leads_in": 20,
             "handed_off": 0,
+            "handoffs": 1,
             "accepted": None,
             "rejected": None,
             "acceptance_rate": None,
-            "mql_to_sql_rate": None,
+            "lead_acceptance_rate": None,
             "breaches": -1,
             "escalations": 0,
             "sla_compliance": 0.05,
@@ -89,10 +120,13 @@ def test_digest_blocks_show_the_numbers_and_escape_what_people_wrote() -> None:
     assert blocks[0]["text"]["text"] == "Lead hand-off digest, 2026-W47"
     text = json.dumps(blocks, ensure_ascii=False)
     assert "*Leads in:* 120 (+20 vs last week)" in text
-    assert "*SLA compliance:* 80% (+5 pts vs last week)" in text
+    assert "*SLA compliance:* 80% (12 within of 15 due) (+5 pts vs last week)" in text
+    assert "*Hand-offs:* 41 = 25 accepted + 9 rejected + 6 pending + 1 moved" in text
+    assert "*Acceptance rate:* 74% (25 of 34 decided)" in text
+    assert "High priority: 41 hand-offs" in text
     assert "*breaches:* 3 (-1 vs last week)" in text
     assert "median 10 min, p90 31 min" in text
-    assert "<@U0ALICE>: 40 handed off" in text
+    assert "<@U0ALICE>: 41 hand-offs, 25 accepted" in text
     assert "<!channel>" not in text
     assert "&lt;!channel&gt; fix this" in text
     assert "Monday 2026-11-16 to Sunday 2026-11-22" in text

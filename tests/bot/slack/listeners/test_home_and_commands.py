@@ -173,7 +173,8 @@ def test_a_managers_home_shows_the_team_breaches_and_the_week(bolt: Bolt) -> Non
     bolt.now[0] = NOW + timedelta(hours=4, minutes=5)  # past the 4-hour deadline of both
     text = bolt.open_home("U0DANA")
     assert "Your team this week" in text
-    assert "*Leads in:* 2 · *handed off:* 2" in text
+    assert "*Leads in:* 2 · *leads handed off:* 2" in text
+    assert "*SLA compliance:* 0% (0 within of 2 due)" in text  # both deadlines passed
     assert "Team's pending leads (2), 2 past deadline" in text
     assert "overdue by 5 min" in text
     assert ActionId.ESCALATION_REASSIGN in text
