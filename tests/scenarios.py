@@ -69,4 +69,7 @@ def sla_of(handoff: Handoff, as_of: datetime) -> str:
         if decided > due:
             return "breached"
         return "within" if handoff.status in ("accepted", "rejected") else "moved_in_time"
-    return "breached" if due <= as_of else "not_yet_due"
+    if due <= as_of:
+        return "breached"
+    # Undecided, deadline ahead: still pending, or ended (expired) before it.
+    return "not_yet_due" if handoff.status == "pending" else "moved_in_time"

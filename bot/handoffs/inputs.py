@@ -53,6 +53,25 @@ Email = Annotated[
 ]
 
 
+def _number(value: Any) -> Any:
+    """Blank (null, "", spaces) is unknown; true/false is not a number."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return _blank_to_none(value)
+
+
+# A head count: blank is unknown. The constraint sits on the number itself, never on the
+# None a blank becomes (pydantic refuses to compare None with a bound).
+MAX_EMPLOYEES = 10_000_000  # the largest employers have about 2 million
+Employees = Annotated[
+    Annotated[int, Field(ge=0, le=MAX_EMPLOYEES)] | None, BeforeValidator(_number)
+]
+# An amount of money: finite and not negative; blank is unknown.
+Amount = Annotated[
+    Annotated[float, Field(ge=0, allow_inf_nan=False)] | None, BeforeValidator(_number)
+]
+
+
 ExternalId = Annotated[
     str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)
 ]
@@ -105,7 +124,7 @@ class LeadIn(BaseModel):
     last_name: Text200 = None
     title: Text300 = None
     company: Text300 = None
-    employees: Annotated[int | None, BeforeValidator(_blank_to_none), Field(ge=0)] = None
+    employees: Employees = None
     industry: Text200 = None
     country: Text100 = None
     source: Text200 = None
@@ -150,12 +169,7 @@ class OutcomeIn(BaseModel):
     source_system: str = Field(min_length=1, max_length=100)
     lead_external_id: ExternalId
     stage: Literal["opportunity", "closed_won", "closed_lost"]
-    amount: Annotated[float, Field(ge=0)] | None = None
-
-    @field_validator("amount", mode="before")
-    @classmethod
-    def _blank_amount(cls, value: Any) -> Any:
-        return _blank_to_none(value)
+    amount: Amount = None
 
     occurred_at: datetime
 

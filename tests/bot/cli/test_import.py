@@ -11,7 +11,7 @@ from sqlmodel import Session, col
 from bot.cli import main
 from store.db import make_engine
 from store.models import Activity, Handoff, Lead
-from tests.helpers import RULES_TOML, TEAM_TOML
+from tests.helpers import REPO, RULES_TOML, TEAM_TOML
 
 
 @pytest.fixture
@@ -105,3 +105,22 @@ def test_json_lines_import_keeps_inline_activity_ids(
     with Session(engine) as session:
         assert session.scalars(select(col(Activity.external_id))).all() == ["crm-77"]
     engine.dispose()
+
+
+def test_the_shipped_example_imports_every_row(
+    workdir: Path, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Row L-1005 has no employee count: unknown, not an error."""
+    leads, activities = REPO / "examples" / "leads.csv", REPO / "examples" / "activities.csv"
+    code, err = run(
+        capsys,
+        "import",
+        str(leads),
+        "--activities",
+        str(activities),
+        "--source-system",
+        "crm-export",
+    )
+    assert code == 0, err
+    assert "10 created, 0 updated" in err
+    assert counts(database_url)[0] == 10

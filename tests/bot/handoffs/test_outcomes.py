@@ -3,6 +3,7 @@ with clear errors that lose nothing valid."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,6 +70,13 @@ def test_outcome_errors_name_the_field_or_the_lead(client: TestClient, engine: E
     fields = {e["field"] for e in bad.json()["errors"]}
     assert fields == {"stage", "amount"}
     assert client.post("/api/outcomes", json=won()).status_code == 401
+    # JSON parsers take Infinity and NaN; an amount of money cannot be either.
+    body = json.dumps(won(amount=float("inf")))
+    infinite = client.post(
+        "/api/outcomes", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert infinite.status_code == 422
+    assert [e["field"] for e in infinite.json()["errors"]] == ["amount"]
     assert outcomes(engine) == []
 
 

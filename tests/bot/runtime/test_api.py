@@ -88,6 +88,27 @@ def test_invalid_body_names_each_bad_field(client: TestClient, engine: Engine) -
         assert session.scalars(select(Lead)).all() == []
 
 
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_a_blank_head_count_is_unknown(client: TestClient, blank: str | None) -> None:
+    response = post_lead(client, lead_body("B1", employees=blank, country="US"))
+    assert response.status_code == 200, response.text
+    assert response.json()["score"]["external_id"] == "B1"
+
+
+@pytest.mark.parametrize(
+    ("employees", "why"),
+    [(True, "not true or false"), (10**12, "less than or equal to"), (-3, "greater than")],
+)
+def test_an_impossible_head_count_is_422_naming_the_field(
+    client: TestClient, employees: object, why: str
+) -> None:
+    response = post_lead(client, lead_body("B2", employees=employees))
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["field"] == "employees"
+    assert why in error["message"]
+
+
 def test_non_json_body_is_422(client: TestClient) -> None:
     response = client.post(
         "/api/leads", content=b"{nope", headers={**AUTH, "Content-Type": "application/json"}
