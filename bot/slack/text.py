@@ -12,6 +12,7 @@ Undefined names are errors, never blanks.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +29,14 @@ class Mrkdwn(str):
     __slots__ = ()
 
 
+# Control characters (but tab and newline) and the bidirectional overrides and isolates,
+# which can make a name read backwards: removed from every value shown in Slack.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
 def escape(text: str) -> str:
-    """Escapes text for Slack mrkdwn."""
+    """Escapes text for Slack mrkdwn (and drops control and bidi-override characters)."""
+    text = _UNSHOWABLE.sub("", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -7,6 +7,7 @@ message fail, and a message never has more than Slack's 50 blocks.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -39,9 +40,24 @@ CONTEXT_MAX = 2000
 FALLBACK_MAX = 3000
 
 
+# What a cut must not split: an escaped character (&amp; &lt; &gt;) or a Slack token
+# (<@U123>, <#C123>, <!date^…|…>, <url|text>).
+_WHOLE = re.compile(r"&(?:amp|lt|gt);|<[^<>]*>")
+
+
 def cut(text: str, limit: int) -> str:
-    """Shortens text to `limit` characters, ending with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """Shortens escaped text to `limit` characters, ending with an ellipsis when cut, and
+    never inside an entity or a Slack token (the cut moves before it)."""
+    if len(text) <= limit:
+        return text
+    end = limit - 1
+    for whole in _WHOLE.finditer(text):
+        if whole.start() >= end:
+            break
+        if whole.end() > end:
+            end = whole.start()
+            break
+    return text[:end].rstrip() + "…"
 
 
 def _points(value: float) -> str:
@@ -129,14 +145,16 @@ def _decision(card: Card) -> Block:
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
     if card.status == HandoffStatus.REJECTED:
+        # Escaped first (a note of 1,500 "&" is 7,500 characters escaped), then cut.
         text = mrkdwn(
             "card_rejected.md.j2",
             actor=mention(card.decided_by or "unknown"),
             reason=card.reject_label or "no reason",
-            note=cut(card.reject_note or "", 1500) or None,
+            note=card.reject_note,
             disposition=card.disposition,
         )
-        return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
+        element = MarkdownTextObject(text=cut(text, CONTEXT_MAX))
+        return ContextBlock(block_id=BlockId.DECISION, elements=[element])
     return ActionsBlock(block_id=BlockId.DECISION, elements=_buttons(card))
 
 

@@ -6,7 +6,14 @@ import json
 from datetime import UTC, datetime
 
 from bot.handoffs.deadlines import Terms
-from bot.slack.blocks.cards import card_blocks, card_text, escalation_blocks, to_dicts
+from bot.slack.blocks.cards import (
+    CONTEXT_MAX,
+    card_blocks,
+    card_text,
+    cut,
+    escalation_blocks,
+    to_dicts,
+)
 from bot.slack.ids import ActionId, BlockId
 from tests.bot.cards_helpers import sample_card
 
@@ -107,3 +114,39 @@ def test_escalation_message_carries_the_managers_buttons() -> None:
         (ActionId.ESCALATION_REMIND, "9"),
         (ActionId.ESCALATION_TAKE, "9"),
     ]
+
+
+def test_a_note_of_1500_ampersands_leaves_a_valid_redrawn_card() -> None:
+    card = sample_card(
+        status="rejected",
+        decided_by="U0BEN",
+        reject_label="Other",
+        reject_note="&" * 1500,
+        disposition="nurture",
+    )
+    blocks = to_dicts(card_blocks(card))  # slack_sdk checks every limit it knows here
+    (decision,) = [b for b in blocks if b.get("block_id") == BlockId.DECISION]
+    text = decision["elements"][0]["text"]
+    assert len(text) <= CONTEXT_MAX
+    assert text.endswith("&amp;…")  # cut after escaping, never inside an entity
+    assert ActionId.ACCEPT not in json.dumps(blocks)
+
+
+def test_control_and_bidi_override_characters_never_reach_slack() -> None:
+    card = sample_card(name="Ev\u202eil\x00", company="Acme\u2066 Inc")
+    shown = card_text(card) + "".join(_strings(to_dicts(card_blocks(card))))
+    assert "Evil" in shown
+    for hidden in ("\u202e", "\x00", "\u2066"):
+        assert hidden not in shown
+    assert cut("a &amp; b", 5) == "a…"
+    assert cut("see <@U0ALICE> now", 9) == "see…"
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
