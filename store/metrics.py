@@ -124,6 +124,8 @@ def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, An
     compliance (within / (within + breached)) overall, per tier and per rep, and per-rep
     rows. A breach counts against the rep who held the hand-off at its deadline."""
     handoffs, reps = table(Handoff), table(Rep)
+    # Claimed: handed off to nobody, then taken by a rep (who did not hold it at its deadline).
+    claimed = handoffs.c.unassigned_reason.is_not(None).label("claimed")
     grouped = (
         select(
             handoffs.c.tier,
@@ -135,10 +137,11 @@ def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, An
             count_if(_breached(as_of)),
             count_if(_not_yet_due(as_of)),
             count_if(handoffs.c.due_at.is_(None)),
+            claimed,
         )
         .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
         .where(in_period(period))
-        .group_by(handoffs.c.tier, reps.c.slack_id, reps.c.name, handoffs.c.status)
+        .group_by(handoffs.c.tier, reps.c.slack_id, reps.c.name, handoffs.c.status, claimed)
     )
     connection = session.connection()
     rows = [_Group(*row) for row in connection.execute(grouped)]
@@ -173,6 +176,7 @@ class _Group:
     breached: int | None
     not_yet_due: int | None
     no_deadline: int | None
+    claimed: bool
 
     @property
     def moved_in_time(self) -> int:
@@ -202,7 +206,8 @@ def _added_up(rows: list[_Group]) -> dict[str, Any]:
         rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
         rep["handoffs"] += row.count
         rep["within"] += parts["within"]
-        rep["breached"] += parts["breached"]
+        if not row.claimed:  # a breach counts against the rep who held it at the deadline
+            rep["breached"] += parts["breached"]
         if row.status in rep:
             rep[row.status] += row.count
     for rep in reps.values():

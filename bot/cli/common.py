@@ -50,10 +50,12 @@ def config_option(parser: argparse.ArgumentParser) -> None:
 
 
 @contextmanager
-def database(settings: Settings, config: Config | None = None) -> Iterator[Engine]:
-    """The database for one command ($DATABASE_URL, migrations applied), with the
-    config's reps in sync when a config is given; disposed of at the end."""
-    with open_engine(settings.database_url) as engine:
+def database(
+    settings: Settings, config: Config | None = None, *, migrate: bool = True
+) -> Iterator[Engine]:
+    """The database for one command ($DATABASE_URL, migrations applied unless `migrate`
+    is off), with the config's reps in sync when a config is given; disposed of at the end."""
+    with open_engine(settings.database_url, migrate=migrate) as engine:
         if config is not None:
             sync_team(engine=engine, team=config.team)
         yield engine

@@ -81,7 +81,7 @@ def run_sweep(
     if at > wall + FUTURE_TOLERANCE and not (dry_run or simulate):
         print(FUTURE.format(at=at.isoformat(timespec="seconds")), file=sys.stderr)
         return 2
-    with database(settings, None if dry_run else config) as engine:
+    with database(settings, None if dry_run else config, migrate=not dry_run) as engine:
         with Session(engine) as session:
             sent = sweep(
                 session=session,

@@ -39,9 +39,10 @@ def hand_to_reps(
     team: TeamConfig,
     sla: SlaConfig | None,
     now: datetime,
+    send_at: datetime | None = None,
 ) -> dict[int, OpenHandoff]:
-    """Routes each lead, creates its pending hand-off and queues its card; gets the new
-    hand-offs by lead id."""
+    """Routes each lead, creates its pending hand-off at `now` and queues its card (to go
+    out from `send_at`, by default `now`); gets the new hand-offs by lead id."""
     if not items:
         return {}
     rotation = Rotation(routing_slots(session=session), territory_field=team.territory_field)
@@ -70,7 +71,7 @@ def hand_to_reps(
             for handoff_id, a in zip(ids, assignments, strict=True)
             if a.rep is not None
         ]
-    enqueue(session=session, entries=entries, now=now)
+    enqueue(session=session, entries=entries, now=send_at or now)
     return {
         item.lead_id: OpenHandoff(
             handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason
@@ -80,7 +81,8 @@ def hand_to_reps(
 
 
 def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:
-    """Queues a redraw of a hand-off's card (after a decision or a reassignment)."""
+    """Queues a redraw of a hand-off's card (after a decision or a reassignment), to go
+    out from `now`."""
     assert handoff.id is not None
     entry = OutboxEntry.card_update(handoff_id=handoff.id, channel=handoff.channel)
     enqueue(session=session, entries=[entry], now=now)

@@ -17,7 +17,13 @@ from store.models import Handoff, HandoffStatus, Lead
 
 
 def reassign(
-    *, session: Session, handoff_id: int, team: TeamConfig, sla: SlaConfig | None, now: datetime
+    *,
+    session: Session,
+    handoff_id: int,
+    team: TeamConfig,
+    sla: SlaConfig | None,
+    now: datetime,
+    send_at: datetime | None = None,
 ) -> OpenHandoff | None:
     """Moves a pending hand-off to another rep; gets the new hand-off (None when it was
     no longer pending: decided or moved meanwhile)."""
@@ -35,6 +41,8 @@ def reassign(
     territory = lead_fields(lead.model_dump()).get(team.territory_field)
     held = frozenset(owners_of(session=session, lead_id=old.lead_id))
     item = NewHandoff(old.lead_id, old.snapshot_id, Tier(old.tier), territory, held)
-    created = hand_to_reps(session=session, items=[item], team=team, sla=sla, now=now)
-    queue_card_update(session=session, handoff=old, now=now)
+    created = hand_to_reps(
+        session=session, items=[item], team=team, sla=sla, now=now, send_at=send_at
+    )
+    queue_card_update(session=session, handoff=old, now=send_at or now)
     return created[old.lead_id]

@@ -55,11 +55,11 @@ def choose_rep(
         ("no active rep in [team.reps]", lambda s: s.active),
         ("every active rep is out of office", lambda s: not s.out_of_office),
         (f"no available rep covers leads with {where}", lambda s: covers(s, territory)),
+        ("every eligible rep has held this lead already", lambda s: s.id not in held),
         (
             "every eligible rep is at capacity",
             lambda s: s.capacity is None or s.pending < s.capacity,
         ),
-        ("every eligible rep has held this lead already", lambda s: s.id not in held),
     ]
     remaining = sorted(slots, key=lambda s: (s.turn, s.position))
     if not remaining:

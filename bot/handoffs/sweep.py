@@ -116,14 +116,21 @@ class Sweep:
                 to = self.sla.escalation_channel or self.team.channel
             fired = self._send(handoff, kind, level, to)
             sent += fired
-            if fired and step.reassign:
+            # An unassigned lead stays where anyone can claim it: moving it would only
+            # post it again, with a fresh deadline to breach.
+            if fired and step.reassign and handoff.rep_slack_id is not None:
                 sent.append(self._reassign(handoff.id))
                 break  # the lead has a new hand-off, with its own deadline
         return sent
 
     def _reassign(self, handoff_id: int) -> Sent:
         new = reassign(
-            session=self.session, handoff_id=handoff_id, team=self.team, sla=self.sla, now=self.now
+            session=self.session,
+            handoff_id=handoff_id,
+            team=self.team,
+            sla=self.sla,
+            now=self.now,
+            send_at=self.send_from,
         )
         to = (new.rep_slack_id or "nobody (unassigned)") if new else "nobody (already moved)"
         return Sent("reassignment", 0, handoff_id, to)

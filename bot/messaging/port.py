@@ -54,8 +54,9 @@ class ChatSurface(Protocol):
         user id's DM; a breach told to a manager carries their actions."""
         ...
 
-    def post_text(self, *, channel: str, text: str) -> Posted:
-        """Posts a message already worded as mrkdwn (entries queued by earlier versions)."""
+    def post_text(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a message already worded as mrkdwn (entries queued by earlier versions);
+        `actions_for`: the manager's escalation buttons for that hand-off."""
         ...
 
     def post_digest(self, *, channel: str, numbers: DigestNumbers) -> Posted:

@@ -4,10 +4,12 @@ Per channel, the entries that are due go out in the order they were queued, pace
 about one message a second with short bursts
 (https://api.slack.com/apis/rate-limits#posting-messages). A rate limit reschedules the
 entry at Retry-After without counting it as a failed try, and holds the whole channel
-until then, so order is kept. Timeouts and 5xx back off exponentially; after
-MAX_ATTEMPTS the entry is dead and logged loudly. Permanent errors (a missing channel,
-a bad token) die at once, logged with what to fix. An entry that is not due yet (backing
-off, or queued for later) never holds back the due entries of its channel.
+until then, so order is kept. Timeouts and 5xx back off exponentially, up to 10 minutes,
+and pause the channel with them, so during an outage one entry per channel probes and
+the rest wait their turn without using up tries; an entry still failing GIVE_UP_AFTER
+after it was queued is dead and logged loudly. Permanent errors (a missing channel, a
+bad token) die at once, logged with what to fix. An entry queued for later never holds
+back the due entries of its channel.
 
 Each attempt is counted in the database before the call is made. If the process dies
 between Slack posting a card and us recording it, the next attempt sees the count and
@@ -22,7 +24,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -37,6 +41,7 @@ from store.models import OutboxKind, OutboxStatus
 from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
 
 log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
 
 MESSAGES = {
     OutboxKind.NOTICE,
@@ -44,7 +49,10 @@ MESSAGES = {
     OutboxKind.DIGEST_CHART,
     OutboxKind.REVENUE_REPORT,
 }
-MAX_ATTEMPTS = 8
+# Transient failures (5xx, timeouts) are retried for this long after the entry was queued,
+# backing off up to BACKOFF_MAX between tries; then the entry is dead.
+GIVE_UP_AFTER = timedelta(hours=6)
+BACKOFF_MAX_S = 600
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
 
@@ -139,6 +147,10 @@ class Deliverer:
         except DeliveryError as error:
             self._failed(entry, error, report)
             return False
+        except Exception as exc:  # anything else: retried like a transient error, then given up
+            log.exception("Outbox entry %s (%s) failed unexpectedly", entry.id, entry.kind)
+            self._failed(entry, DeliveryError("unexpected_error", hint=repr(exc)), report)
+            return False
         with Session(self.engine) as session:
             finish(session=session, entry_id=entry.id, status=OutboxStatus.SENT, now=self.clock())
             session.commit()
@@ -178,22 +190,31 @@ class Deliverer:
         assert channel is not None, f"outbox entry {entry.id} names no channel"
         with Session(self.engine) as session:
             payload = message_payload(session=session, entry_id=entry.id)
+        if "text" in payload:  # queued by an earlier version, already worded
+            self._send_text(entry, channel, payload)
+            return
         if entry.kind is OutboxKind.DIGEST_CHART:
-            self._send_chart(channel, DigestNumbers.model_validate(payload["numbers"]))
+            self._send_chart(channel, _model(DigestNumbers, payload.get("numbers")))
             return
         self.pacer.wait(channel)
         if entry.kind is OutboxKind.DIGEST:
-            numbers = DigestNumbers.model_validate(payload["numbers"])
+            numbers = _model(DigestNumbers, payload.get("numbers"))
             self.surface.post_digest(channel=channel, numbers=numbers)
         elif entry.kind is OutboxKind.REVENUE_REPORT:
-            report = RevenueReport.model_validate(payload["report"])
+            report = _model(RevenueReport, payload.get("report"))
             self.surface.post_revenue(channel=channel, report=report)
-        elif "notice" in payload:
-            self.surface.post_notice(
-                channel=channel, notice=Notice.model_validate(payload["notice"])
-            )
-        else:  # a message queued by an earlier version, as text
-            self.surface.post_text(channel=channel, text=str(payload.get("text", "")))
+        else:
+            notice = _model(Notice, payload.get("notice"))
+            self.surface.post_notice(channel=channel, notice=notice)
+
+    def _send_text(self, entry: PendingEntry, channel: str, payload: dict[str, Any]) -> None:
+        """Sends an entry an earlier version queued as text (a digest's chart of the old
+        numbers is skipped: the digest's text says it all)."""
+        if entry.kind is OutboxKind.DIGEST_CHART:
+            return
+        self.pacer.wait(channel)
+        actions = entry.handoff_id if payload.get("escalation_actions") else None
+        self.surface.post_text(channel=channel, text=str(payload["text"]), actions_for=actions)
 
     def _send_chart(self, channel: str, numbers: DigestNumbers) -> None:
         png = digest_chart(numbers)
@@ -238,12 +259,16 @@ class Deliverer:
                 now + timedelta(seconds=error.retry_after),
                 True,
             )
-        elif error.permanent or attempts >= MAX_ATTEMPTS:
+        elif error.permanent or now - entry.created_at >= GIVE_UP_AFTER:
             status, again, uncount = OutboxStatus.DEAD, None, False
         else:
+            # Backing off pauses the channel too: during an outage one entry per channel
+            # probes, instead of every entry using up its tries at once.
+            delay = min(2 ** min(attempts, 10), BACKOFF_MAX_S)
+            self.pacer.pause(entry.channel or "", delay)
             status, again, uncount = (
                 OutboxStatus.PENDING,
-                now + timedelta(seconds=min(2**attempts, 600)),
+                now + timedelta(seconds=delay),
                 False,
             )
         with Session(self.engine) as session:
@@ -272,3 +297,12 @@ class Deliverer:
         report.rescheduled += 1
         if not uncount:
             log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
+
+
+def _model(model: type[M], data: Any) -> M:
+    """Reads an entry's payload as its model; a payload that does not fit is permanent."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        hint = f"its payload is not a {model.__name__}: {exc.error_count()} problem(s)"
+        raise DeliveryError("bad_payload", permanent=True, hint=hint) from exc

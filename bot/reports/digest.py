@@ -61,9 +61,10 @@ def metrics(
     reasons: list[RejectReason],
     as_of: datetime | None = None,
 ) -> DigestNumbers:
-    """Gets the digest's numbers for a period (deadlines judged as of `as_of`, by default
-    the period's end)."""
-    as_of = period.end if as_of is None else min(as_of, period.end)
+    """Gets the digest's numbers for a period's hand-offs as they stand at `as_of` (by
+    default the period's end): a deadline that has passed by then without a decision is
+    breached, whether it fell inside the period or after it."""
+    as_of = period.end if as_of is None else as_of
     sources = leads_in(session=session, period=period)
     handed = cohort(session=session, period=period, as_of=as_of)
     statuses = handed["statuses"]

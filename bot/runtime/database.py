@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -30,20 +31,33 @@ def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
     return DatabaseUnavailable(f"{shown_url(url)}: cannot reach the database: {exc.orig}\n{HINT}")
 
 
-def open_database(database_url: str) -> tuple[Engine, str | None]:
-    """Connects and applies pending migrations; gets the engine and its revision."""
+def open_database(database_url: str, *, migrate: bool = True) -> tuple[Engine, str | None]:
+    """Connects and applies pending migrations; gets the engine and its revision. Without
+    `migrate` nothing is changed: a database that is missing or not up to date is refused."""
+    url = make_url(database_url)
+    missing = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
+    if not migrate and missing:
+        raise DatabaseUnavailable(f"{shown_url(database_url)}: no such database file")
     engine = make_engine(database_url)
     try:
-        return engine, upgrade(engine)
+        revision = upgrade(engine) if migrate else current_revision(engine)
     except OperationalError as exc:
         engine.dispose()
         raise unavailable(database_url, exc) from None
+    if revision != head_revision():
+        engine.dispose()
+        raise DatabaseUnavailable(
+            f"{shown_url(database_url)}: at revision {revision or '(empty)'}, not the newest "
+            f"({head_revision()}): run `handoff db upgrade` first"
+        )
+    return engine, revision
 
 
 @contextmanager
-def database(database_url: str) -> Iterator[Engine]:
-    """An engine on the database, up to date, disposed of when the block ends."""
-    engine, _ = open_database(database_url)
+def database(database_url: str, *, migrate: bool = True) -> Iterator[Engine]:
+    """An engine on the database, up to date, disposed of when the block ends (without
+    `migrate`, a database not up to date is refused rather than upgraded)."""
+    engine, _ = open_database(database_url, migrate=migrate)
     try:
         yield engine
     finally:

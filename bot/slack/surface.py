@@ -100,9 +100,10 @@ class SlackSurface:
             blocks = to_dicts(escalation_blocks(text, notice.handoff_id))
         return self._post(channel=channel, text=text, blocks=blocks)
 
-    def post_text(self, *, channel: str, text: str) -> Posted:
-        """Posts a message already worded as mrkdwn."""
-        return self._post(channel=channel, text=text)
+    def post_text(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
+        """Posts a message already worded as mrkdwn (with the escalation buttons when asked)."""
+        blocks = None if actions_for is None else to_dicts(escalation_blocks(text, actions_for))
+        return self._post(channel=channel, text=text, blocks=blocks)
 
     def post_digest(self, *, channel: str, numbers: DigestNumbers) -> Posted:
         """Posts the weekly digest as Block Kit (with its text as the notification)."""

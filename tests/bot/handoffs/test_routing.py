@@ -128,3 +128,16 @@ def test_sync_keeps_runtime_state_and_retires_removed_reps(engine: Engine) -> No
         assert chloe.out_of_office
         assert not alice.in_config
     assert _assign_many(engine, ["US"]) == [None]
+
+
+def test_nobody_left_says_the_true_reason() -> None:
+    """Alice held the lead; Chloe has not, but is full: the lead waits because of
+    capacity, and with Chloe free it goes to her, never back to Alice."""
+    alice, chloe = load("alice"), load("chloe", capacity=1, pending=1)
+    chosen = choose_rep([alice, chloe], territory="US", territory_field="country", held=[alice.id])
+    assert (chosen.rep, chosen.reason) == (None, "every eligible rep is at capacity")
+    free = load("chloe", capacity=2, pending=1)
+    chosen = choose_rep([alice, free], territory="US", territory_field="country", held=[alice.id])
+    assert chosen.rep is free
+    gone = choose_rep([alice], territory="US", territory_field="country", held=[alice.id])
+    assert gone.reason == "every eligible rep has held this lead already"

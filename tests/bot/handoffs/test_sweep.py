@@ -198,3 +198,43 @@ def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:
     assert not card.breached
     assert kinds == ["post_card", "post_card", "update_card"]
     assert "Reassigned from <@U0ALICE> to <@U0CHLOE>" in json.dumps(to_dicts(card_blocks(card)))
+
+
+def test_an_unassigned_lead_waits_to_be_claimed_instead_of_being_posted_again(
+    engine: Engine,
+) -> None:
+    """A Canadian lead while Chloe (the only rep for CA) is away: unassigned. Its breach is
+    told, but the reassigning level does not post it again with a fresh deadline."""
+    base = context()
+    ctx = Context(rules=base.rules, team=base.team, now=base.now, sla=SLA)
+    sync_team(engine=engine, team=ctx.team)
+    with Session(engine) as session:
+        set_out_of_office(session=session, slack_id="U0CHLOE", away=True)
+        session.commit()
+    body = LeadIn.model_validate(lead_body("CA1", employees=100, country="CA", activities=[demo()]))
+    with Session(engine) as session:
+        (outcome,) = ingest_leads(session=session, leads=[body], context=ctx)
+        session.commit()
+    assert outcome.handoff is not None
+    assert outcome.handoff.rep_slack_id is None
+    # Friday 15:00 and 16:30 in New York (level 1, then the reassigning level 2), and the
+    # next Monday's working hours, when a fresh deadline would have breached again.
+    for hours in (5, 6.5, 72, 78.5, 96):
+        sent = run(engine, base.now + timedelta(hours=hours))
+        assert not any(s.startswith("reassignment") for s in sent)
+    with Session(engine) as session:
+        levels = session.scalars(select(col(Notification.level))).all()
+    assert sorted(levels) == [1, 2]  # the breach was told, once per level
+    with Session(engine) as session:
+        assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+def test_a_dry_run_refuses_a_database_it_would_have_to_create_or_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'typo.db'}")
+    assert main(["sweep", "--dry-run"]) == 2
+    assert "typo.db: no such database file" in capsys.readouterr().err
+    assert not (tmp_path / "typo.db").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -13,9 +14,9 @@ from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import ingest_leads
 from bot.handoffs.team import sync_team
-from bot.messaging.sender import MAX_ATTEMPTS, Deliverer, Pacer
+from bot.messaging.sender import GIVE_UP_AFTER, Deliverer, Pacer
 from bot.sandbox.slack_api import SlackSandbox
-from bot.slack.ids import METADATA_EVENT
+from bot.slack.ids import METADATA_EVENT, ActionId
 from bot.slack.surface import SlackSurface, web_client
 from store.models import Handoff, Outbox, table
 from tests.helpers import NOW, context, demo, lead_body
@@ -159,15 +160,20 @@ def test_permanent_error_gives_up_and_says_what_to_fix(
     assert "given up after 1 attempt(s): not_in_channel" in caplog.text
 
 
-def test_endless_timeouts_end_dead_after_max_attempts(
+def test_endless_timeouts_end_dead_after_a_bounded_time(
     engine: Engine, sandbox: SlackSandbox, clock: Clock
 ) -> None:
     hand_off(engine, 1)
-    sandbox.fail("chat.postMessage", status=503, times=MAX_ATTEMPTS + 5)
-    drain(make_deliverer(engine, sandbox, clock), clock, rounds=2000)
+    sandbox.fail("chat.postMessage", status=503, times=10_000)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    started = clock.now
+    while clock.now - started < GIVE_UP_AFTER + timedelta(minutes=11):
+        deliverer.deliver_due()
+        clock.advance(30)
     with Session(engine) as session:
         entry = session.scalars(select(Outbox)).one()
-        assert (entry.status, entry.attempts) == ("dead", MAX_ATTEMPTS)
+        assert entry.status == "dead"
+        assert 10 < entry.attempts < 60  # backing off up to 10 minutes, for 6 hours
     assert sandbox.channel(CHANNEL) == []
 
 
@@ -240,3 +246,59 @@ def test_an_entry_for_later_never_holds_back_what_is_due(
         session.commit()
     assert make_deliverer(engine, sandbox, clock).deliver_due().sent == 1
     assert posted_ids(sandbox) == [second]
+
+
+def test_an_outage_of_six_minutes_loses_no_card(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """Slack answers 503 for six minutes: one card per channel probes (backing off pauses
+    the channel), so no card uses up its tries, and all go out, in order, afterwards."""
+    ids = hand_off(engine, 5)
+    sandbox.fail("chat.postMessage", status=503, times=10_000)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    for _ in range(6 * 60):
+        deliverer.deliver_due()
+        clock.advance(1)
+    sandbox.state.failures.clear()  # Slack is back
+    drain(deliverer, clock, rounds=900)
+    assert posted_ids(sandbox) == ids
+    with Session(engine) as session:
+        assert {e.status for e in session.scalars(select(Outbox))} == {"sent"}
+
+
+def test_entries_queued_by_the_previous_version_still_go_out(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """Text messages (a manager's escalation with its buttons) and a digest in the old
+    shape: sent as they were worded; a payload that fits nothing is given up at once."""
+    (handoff_id,) = hand_off(engine, 1)
+    make_deliverer(engine, sandbox, clock).deliver_due()
+    old = [
+        ("message", "U0DANA", handoff_id, {"text": "Breach", "escalation_actions": True}),
+        ("digest", CHANNEL, None, {"text": "Old digest", "numbers": {"mql_to_sql_rate": 0.5}}),
+        ("digest_chart", CHANNEL, None, {"numbers": {"mql_to_sql_rate": 0.5}}),
+    ]
+    with Session(engine) as session:
+        session.execute(
+            table(Outbox).insert(),
+            [
+                {
+                    "kind": kind,
+                    "channel": to,
+                    "handoff_id": about,
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": NOW,
+                    "created_at": NOW,
+                }
+                for kind, to, about, payload in old
+            ],
+        )
+        session.commit()
+    report = make_deliverer(engine, sandbox, clock).deliver_due()
+    assert (report.sent, report.dead) == (2, 1)
+    (breach,) = sandbox.channel("U0DANA")
+    assert breach["text"] == "Breach"
+    assert ActionId.ESCALATION_REASSIGN in json.dumps(breach["blocks"])
+    assert sandbox.channel(CHANNEL)[-1]["text"] == "Old digest"

@@ -128,22 +128,29 @@ def rate(within: int, breached: int) -> float | None:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(leads=journeys)
+@given(leads=journeys, later=st.integers(0, 3 * 24 * 60))
 def test_sla_figures_follow_their_definitions_and_add_up(
-    engine: Engine, leads: list[Journey]
+    engine: Engine, leads: list[Journey], later: int
 ) -> None:
+    """As of some minutes after the week (the digest is posted after it ends): a deadline
+    that passed meanwhile without a decision is breached, wherever it fell."""
+    as_of = PERIOD.end + timedelta(minutes=later)
     sync_team(engine=engine, team=team())
     store(engine, leads)
     with Session(engine) as session:
         got = metrics(
-            session=session, week="gen", period=PERIOD, reasons=DEFAULT_REJECT_REASONS
+            session=session,
+            week="gen",
+            period=PERIOD,
+            reasons=DEFAULT_REJECT_REASONS,
+            as_of=as_of,
         ).model_dump()
         # The period's cohort: the hand-offs created in it (a later move may fall after).
         rows = [
             h for h in session.scalars(select(Handoff)) if PERIOD.start <= h.created_at < PERIOD.end
         ]
         slack_of = {r.id: r.slack_id for r in session.scalars(select(Rep))}
-    where = {h.id: sla_of(h, PERIOD.end) for h in rows}
+    where = {h.id: sla_of(h, as_of) for h in rows}
     # The five SLA states, each hand-off in exactly one.
     assert got["sla"] == {part: Counter(where.values())[part] for part in got["sla"]}
     assert sum(got["sla"].values()) == got["handoffs"] == len(rows)
