@@ -8,7 +8,7 @@ queued in the outbox in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -16,11 +16,12 @@ from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
+from bot.handoffs.cards import lead_name
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import reassign
 from store.handoffs import leave_pending
 from store.leads import set_disposition
-from store.models import Handoff, HandoffStatus, LeadDisposition
+from store.models import Handoff, HandoffStatus, Lead, LeadDisposition
 from store.reps import configured_reps
 
 NOTE_MAX = 3000
@@ -52,6 +53,7 @@ class Decision:
     verdict: Verdict
     who: str | None = None
     status: str | None = None
+    lead: str | None = None  # which lead, as people call it: "Hana Prio (Prio Inc)"
 
     @property
     def ok(self) -> bool:
@@ -72,6 +74,16 @@ class Actor:
     """Who clicked, and what they may do."""
 
     slack_id: str
+
+
+def about(*, session: Session, handoff_id: int, decision: Decision) -> Decision:
+    """Adds which lead a decision is about, so that every answer names it."""
+    handoff = session.get(Handoff, handoff_id)
+    lead = session.get(Lead, handoff.lead_id) if handoff else None
+    if lead is None:
+        return decision
+    name = lead_name(lead.first_name, lead.last_name, lead.email, lead.external_id)
+    return replace(decision, lead=f"{name} ({lead.company})" if lead.company else name)
 
 
 def may_decide(*, session: Session, handoff: Handoff, actor: Actor) -> Decision:

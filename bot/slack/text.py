@@ -105,7 +105,13 @@ def decision_text(decision: Decision, *, plain_text: bool = False) -> str:
     if decision.who:
         who = f"@{decision.who}" if plain_text else mention(decision.who)
     render = plain if plain_text else mrkdwn
-    return render("decision.md.j2", verdict=decision.verdict, who=who, status=decision.status)
+    return render(
+        "decision.md.j2",
+        verdict=decision.verdict,
+        who=who,
+        status=decision.status,
+        lead=decision.lead,
+    )
 
 
 def reject_problem_text(problem: RejectProblem, reason: RejectReason | None) -> str:

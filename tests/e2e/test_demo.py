@@ -30,7 +30,8 @@ def test_scripted_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     for expected in (
         "card(s) posted to #sales-leads",
         "clicked Accept; the card now says: ✅ Accepted by",
-        "is told, privately: This lead is @",
+        "is told, privately: ",
+        "'s: only they or their manager can decide.",
         "Submitted without a reason: Choose why this lead is not sales-ready.",
         "'Other' without a note: Add a note",
         "The card now says: ❌ Rejected by",

@@ -136,12 +136,18 @@ def test_second_click_and_wrong_rep_are_told_why(stack: Stack) -> None:
     wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral"))
     refused = stack.sandbox.calls_to("chat.postEphemeral")[0].args
     assert refused["user"] == "U0CHLOE"
-    assert "only they or their manager can decide" in refused["text"]
+    # Every answer names the lead (escaped: this one is called "<!channel>").
+    assert refused["text"] == (
+        "&lt;!channel&gt; is <@U0ALICE>'s: only they or their manager can decide."
+    )
     assert stack.handoff(handoff_id).status == "pending"
     stack.slack(click(ActionId.ACCEPT, handoff_id, "U0ALICE", ts))
     stack.slack(click(ActionId.ACCEPT, handoff_id, "U0DANA", ts))  # the manager, too late
     late = wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral")[1:])[0].args
-    assert (late["user"], late["text"]) == ("U0DANA", "Already accepted by <@U0ALICE>.")
+    assert (late["user"], late["text"]) == (
+        "U0DANA",
+        "&lt;!channel&gt;: already accepted by <@U0ALICE>.",
+    )
 
 
 def test_reject_needs_a_reason_and_a_note_for_other(stack: Stack) -> None:
@@ -237,7 +243,10 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
             )
             assert stack.slack(payload).status_code == 200
             told = wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral"))[0].args
-            assert (told["user"], told["text"]) == ("U0DANA", "Reassigned to <@U0CHLOE>.")
+            assert (told["user"], told["text"]) == (
+                "U0DANA",
+                "&lt;!channel&gt;: reassigned to <@U0CHLOE>.",
+            )
             cards = wait_for(
                 lambda: stack.sandbox.channel(CHANNEL)[1:] and stack.sandbox.channel(CHANNEL)
             )

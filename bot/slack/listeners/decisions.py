@@ -71,6 +71,9 @@ def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
     with Session(deps.engine) as session:
         decision: Decision = step(session=session, now=deps.clock(), **kwargs)
         session.commit()
+        decision = decisions.about(
+            session=session, handoff_id=kwargs["handoff_id"], decision=decision
+        )
     if decision.ok:
         deps.wake_sender()
     return decision
@@ -124,7 +127,11 @@ def on_reject_button(
     handoff_id, actor = _clicked(body)
     deps = context["deps"]
     with Session(deps.engine) as session:
-        allowed = decisions.may_reject(session=session, handoff_id=handoff_id, actor=actor)
+        allowed = decisions.about(
+            session=session,
+            handoff_id=handoff_id,
+            decision=decisions.may_reject(session=session, handoff_id=handoff_id, actor=actor),
+        )
         card = (
             load_card(session=session, handoff_id=handoff_id, team=deps.team, reasons=deps.reasons)
             if allowed.ok

@@ -15,6 +15,7 @@ from bot.handoffs.decisions import (
     Decision,
     RejectProblem,
     Verdict,
+    about,
     accept,
     claim,
     reassign_by_manager,
@@ -193,4 +194,6 @@ def test_a_lead_never_goes_back_to_a_rep_who_held_it(engine: Engine) -> None:
     assert decision == Decision(Verdict.REASSIGNED, who=None)
     assert third.rep_id is None
     assert third.unassigned_reason == "every eligible rep has held this lead already"
-    assert decision_text(decision) == "Reassigned to nobody (posted for anyone to claim)."
+    with Session(engine) as session:
+        named = about(session=session, handoff_id=second.id, decision=decision)
+    assert decision_text(named) == "Lead A: reassigned to nobody (posted for anyone to claim)."
