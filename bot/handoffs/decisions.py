@@ -136,7 +136,7 @@ def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) ->
     if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(Verdict.DONE)
+    return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 
 
 def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
@@ -158,7 +158,7 @@ def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> 
     if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(Verdict.DONE)
+    return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 
 
 def reject_problems(*, reason: RejectReason | None, note: str) -> dict[str, RejectProblem]:
@@ -202,7 +202,7 @@ def reject(
     )
     set_disposition(session=session, lead_id=handoff.lead_id, disposition=disposition)
     queue_card_update(session=session, handoff=handoff, now=now)
-    return Decision(Verdict.DONE)
+    return Decision(Verdict.DONE, status=HandoffStatus.REJECTED)
 
 
 def _managed(session: Session, handoff_id: int, actor: Actor) -> Handoff | Decision:

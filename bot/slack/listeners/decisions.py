@@ -84,7 +84,8 @@ def _button(step: Any) -> Any:
         ack()
         handoff_id, actor = _clicked(body)
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
-        message = "" if decision.ok else decision_text(decision)
+        # In a channel the card itself shows a decision; App Home says it in a line.
+        message = "" if decision.ok and not _from_home(body) else decision_text(decision)
         _answer(client, body, context, actor.slack_id, message)
 
     return listener
@@ -182,4 +183,5 @@ def on_reject_submit(
         return
     ack()
     if state.from_home:
-        publish_home(client=client, context=context, user=body["user"]["id"])
+        user = body["user"]["id"]
+        publish_home(client=client, context=context, user=user, notice=decision_text(decision))

@@ -145,6 +145,7 @@ def test_a_reps_home_lists_their_leads_and_accepting_there_updates_it(bolt: Bolt
     bolt.click(home_click(ActionId.ACCEPT, first, "U0ALICE"))
     assert status(bolt.engine, first) == "accepted"
     after = bolt.home_text("U0ALICE")
+    assert "You accepted Ada &lt;!channel&gt; (Acme)." in after  # Home says what happened
     assert "Your pending leads (0)" in after
     assert "Nothing waiting" in after
 
@@ -164,7 +165,9 @@ def test_rejecting_from_home_opens_the_dialog_and_republishes_after(bolt: Bolt) 
     assert json.loads(view["private_metadata"]) == {"handoff_id": lead, "from_home": True}
     bolt.click(submission(lead, "U0ALICE", "no_budget", "", from_home=True))
     assert status(bolt.engine, lead) == "rejected"
-    assert "Your pending leads (0)" in bolt.home_text("U0ALICE")
+    after = bolt.home_text("U0ALICE")
+    assert "You rejected " in after
+    assert "Your pending leads (0)" in after
 
 
 def test_a_managers_home_shows_the_team_breaches_and_the_week(bolt: Bolt) -> None:
