@@ -34,21 +34,21 @@ def unavailable(url: str, exc: OperationalError) -> DatabaseUnavailable:
 def open_database(database_url: str, *, migrate: bool = True) -> tuple[Engine, str | None]:
     """Connects and applies pending migrations; gets the engine and its revision. Without
     `migrate` nothing is changed: a database that is missing or not up to date is refused."""
-    url = make_url(database_url)
-    missing = url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file()
-    if not migrate and missing:
-        raise DatabaseUnavailable(f"{shown_url(database_url)}: no such database file")
+    if not migrate:
+        url = make_url(database_url)
+        if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+            raise DatabaseUnavailable(f"{shown_url(database_url)}: no such database file")
     engine = make_engine(database_url)
     try:
         revision = upgrade(engine) if migrate else current_revision(engine)
     except OperationalError as exc:
         engine.dispose()
         raise unavailable(database_url, exc) from None
-    if revision != head_revision():
+    if not migrate and revision != (newest := head_revision()):
         engine.dispose()
         raise DatabaseUnavailable(
             f"{shown_url(database_url)}: at revision {revision or '(empty)'}, not the newest "
-            f"({head_revision()}): run `handoff db upgrade` first"
+            f"({newest}): run `handoff db upgrade` first"
         )
     return engine, revision
 
