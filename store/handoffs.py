@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlmodel import Session
 
 from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, ShadowScore, table
@@ -68,35 +68,116 @@ def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list
     """Creates pending hand-offs; gets their ids, in the order given."""
     if not rows:
         return []
-    values = [{**row, "status": HandoffStatus.PENDING} for row in rows]
+    values = [
+        {
+            **row,
+            "first_handed_at": row.get("first_handed_at") or row["created_at"],
+            "status": HandoffStatus.PENDING,
+        }
+        for row in rows
+    ]
     handoffs = table(Handoff)
     statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
-    return [row.id for row in session.connection().execute(statement, values)]
+    ids = [row.id for row in session.connection().execute(statement, values)]
+    # A hand-off that starts a chain is its own chain.
+    session.connection().execute(
+        update(handoffs)
+        .where(handoffs.c.id.in_(ids), handoffs.c.chain_id.is_(None))
+        .values(chain_id=handoffs.c.id)
+    )
+    return ids
+
+
+def _chain_of(handoff_id: int) -> Any:
+    """A subquery: the chain id of a hand-off."""
+    handoffs = table(Handoff)
+    return select(handoffs.c.chain_id).where(handoffs.c.id == handoff_id).scalar_subquery()
 
 
 def record_posted(
     *, session: Session, handoff_id: int, channel: str, ts: str, posted_at: datetime
 ) -> None:
-    """Records where a hand-off's card was posted (the first post only)."""
+    """Records where a lead's card was posted (the first post only), on every hand-off of
+    its chain: one card per lead."""
     handoffs = table(Handoff)
     session.connection().execute(
         update(handoffs)
-        .where(handoffs.c.id == handoff_id, handoffs.c.message_ts.is_(None))
+        .where(
+            or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id)),
+            handoffs.c.message_ts.is_(None),
+        )
         .values(channel=channel, message_ts=ts, posted_at=posted_at)
     )
 
 
 def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | None]:
-    """Gets (channel, message ts) of a hand-off's card; ts is None until it is posted."""
+    """Gets (channel, message ts) of the card of a hand-off's chain; ts is None until it
+    is posted."""
     handoffs = table(Handoff)
-    row = (
-        session.connection()
-        .execute(
-            select(handoffs.c.channel, handoffs.c.message_ts).where(handoffs.c.id == handoff_id)
+    found = (
+        select(handoffs.c.channel, handoffs.c.message_ts)
+        .where(
+            or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id)),
+            handoffs.c.message_ts.is_not(None),
         )
-        .first()
+        .order_by(handoffs.c.id)
+        .limit(1)
     )
-    return (row.channel, row.message_ts) if row else (None, None)
+    row = session.connection().execute(found).first()
+    if row is None:
+        own = select(handoffs.c.channel).where(handoffs.c.id == handoff_id)
+        return session.connection().execute(own).scalar(), None
+    return row.channel, row.message_ts
+
+
+def newest_of_chain(*, session: Session, handoff_id: int) -> int:
+    """Gets the newest hand-off of a hand-off's chain (the one its card shows)."""
+    handoffs = table(Handoff)
+    query = select(handoffs.c.id).where(
+        or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id))
+    )
+    return int(max(session.connection().execute(query).scalars()))
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One hand-off of a lead's journey: who held it and how it ended."""
+
+    id: int
+    step: int
+    rep_slack_id: str | None
+    status: str
+    moved_because: str | None
+    created_at: datetime
+    due_at: datetime | None
+    decided_at: datetime | None
+    decided_by: str | None
+    first_handed_at: datetime
+
+
+def journey(*, session: Session, handoff_id: int) -> list[Leg]:
+    """Gets the hand-offs of a hand-off's chain, first to newest."""
+    handoffs, reps = table(Handoff), table(Rep)
+    query = (
+        select(
+            handoffs.c.id,
+            handoffs.c.step,
+            reps.c.slack_id.label("rep_slack_id"),
+            handoffs.c.status,
+            handoffs.c.moved_because,
+            handoffs.c.created_at,
+            handoffs.c.due_at,
+            handoffs.c.decided_at,
+            handoffs.c.decided_by,
+            func.coalesce(handoffs.c.first_handed_at, handoffs.c.created_at).label(
+                "first_handed_at"
+            ),
+        )
+        .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
+        .where(or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id)))
+        .order_by(handoffs.c.id)
+    )
+    return [Leg(**row._asdict()) for row in session.connection().execute(query)]
 
 
 def pending_deadlines(
@@ -181,26 +262,28 @@ def successor_rep(*, session: Session, handoff_id: int, lead_id: int) -> str | N
     return session.connection().execute(query).scalar()
 
 
-def pending_of_away_reps(*, session: Session) -> list[int]:
-    """Gets the pending hand-offs of reps who are out of office or no longer active."""
+def pending_of_away_reps(*, session: Session) -> list[tuple[int, bool]]:
+    """Gets the pending hand-offs of reps who are out of office or no longer active, as
+    (hand-off id, whether its rep is inactive)."""
     handoffs, reps = table(Handoff), table(Rep)
     # The few away reps first, then their hand-offs through the (rep_id, status) index:
     # the cost follows the away reps' queues, not every pending hand-off.
-    away = list(
-        session.connection()
-        .execute(
-            select(reps.c.id).where(or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False)))
+    away = {
+        rep_id: not active
+        for rep_id, active in session.connection().execute(
+            select(reps.c.id, reps.c.active).where(
+                or_(reps.c.out_of_office.is_(True), reps.c.active.is_(False))
+            )
         )
-        .scalars()
-    )
+    }
     if not away:
         return []
     query = (
-        select(handoffs.c.id)
-        .where(handoffs.c.rep_id.in_(away), handoffs.c.status == HandoffStatus.PENDING)
+        select(handoffs.c.id, handoffs.c.rep_id)
+        .where(handoffs.c.rep_id.in_(list(away)), handoffs.c.status == HandoffStatus.PENDING)
         .order_by(handoffs.c.id)
     )
-    return list(session.connection().execute(query).scalars())
+    return [(row.id, away[row.rep_id]) for row in session.connection().execute(query)]
 
 
 def leave_pending(*, session: Session, handoff_id: int, values: dict[str, object]) -> bool:

@@ -41,6 +41,24 @@ class HandoffStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class MoveReason(StrEnum):
+    """Why a pending hand-off moved to another owner (`Handoff.moved_because`)."""
+
+    BREACH = "breach"  # its deadline passed and the escalation ladder moved it
+    AWAY = "away"  # its rep went out of office
+    INACTIVE = "inactive"  # its rep was made inactive or left the config
+    MANAGER = "manager"  # the manager moved it (Reassign, or a rep picked by them)
+
+
+class Feedback(StrEnum):
+    """A rep's answer to "How did it go?" after accepting a lead."""
+
+    CONNECTED = "connected"
+    MEETING_BOOKED = "meeting_booked"
+    NO_ANSWER_YET = "no_answer_yet"
+    NOT_A_FIT = "not_a_fit"
+
+
 class OutboxStatus(StrEnum):
     """Whether a Slack call is still to go out, went out, or was given up on."""
 
@@ -55,6 +73,7 @@ class OutboxKind(StrEnum):
     POST_CARD = "post_card"  # the card in the team channel; its ts is recorded on the hand-off
     POST_DM_COPY = "post_dm_copy"  # a copy in the rep's DM (team.dm_reps); not updated later
     UPDATE_CARD = "update_card"  # the channel card, redrawn after a decision or a move
+    THREAD_REPLY = "thread_reply"  # a move told in the card's thread, naming the new owner
     NOTICE = "message"  # a reminder, escalation or nudge: payload {"notice": {...}}
     DIGEST = "digest"  # the weekly digest: payload {"numbers"}, as Block Kit
     DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
@@ -68,6 +87,7 @@ class NotificationKind(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     REVENUE = "revenue"
+    FEEDBACK = "feedback"
 
 
 class Lead(SQLModel, table=True):
@@ -206,6 +226,22 @@ class Handoff(SQLModel, table=True):
     reject_note: str | None = Field(default=None, max_length=3000)
     policy_version: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(sa_type=UTCDateTime)
+    # The lead's journey: every hand-off of one chain of moves shares `chain_id` (the id of
+    # its first hand-off) and `first_handed_at`; `step` counts the hand-offs (1, 2, 3…);
+    # a moved hand-off says why it moved.
+    chain_id: int | None = Field(default=None, index=True)
+    first_handed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    step: int = 1
+    moved_because: str | None = Field(default=None, max_length=20)
+    # The feedback sales owes after Accept: its first deadline, when to ask next (None once
+    # answered or asked twice), how many asks went out, the latest answer (a `Feedback`) and
+    # when the first answer came; "No answer yet" postpones the deadline once.
+    feedback_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feedback_next_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    feedback_asks: int = 0
+    feedback: str | None = Field(default=None, max_length=20)
+    feedback_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    feedback_postponed: bool = False
 
 
 class Outbox(SQLModel, table=True):
@@ -268,10 +304,12 @@ class Outcome(SQLModel, table=True):
 
 __all__ = [
     "Activity",
+    "Feedback",
     "Handoff",
     "HandoffStatus",
     "Lead",
     "LeadDisposition",
+    "MoveReason",
     "Notification",
     "Outbox",
     "OutboxStatus",

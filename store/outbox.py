@@ -47,6 +47,11 @@ class OutboxEntry:
         return cls(OutboxKind.UPDATE_CARD, channel, handoff_id, {"handoff_id": handoff_id})
 
     @classmethod
+    def moved(cls, *, handoff_id: int, channel: str) -> OutboxEntry:
+        """Replies in the thread of a moved lead's card, naming its new owner."""
+        return cls(OutboxKind.THREAD_REPLY, channel, handoff_id, {"handoff_id": handoff_id})
+
+    @classmethod
     def notice(cls, *, handoff_id: int, to: str, notice: dict[str, Any]) -> OutboxEntry:
         """Sends a notice about a hand-off (a reminder, an escalation, a nudge) to a user's
         DM or a channel; `notice` is its data, worded by the chat surface."""

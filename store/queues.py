@@ -27,6 +27,8 @@ class QueuedHandoff:
     external_id: str
     company: str | None
     total: float
+    first_handed_at: datetime
+    step: int
 
 
 def pending_of(
@@ -50,6 +52,8 @@ def pending_of(
             leads.c.external_id,
             leads.c.company,
             snapshots.c.total,
+            func.coalesce(handoffs.c.first_handed_at, handoffs.c.created_at),
+            handoffs.c.step,
         )
         .select_from(
             joined.join(leads, leads.c.id == handoffs.c.lead_id).join(
@@ -61,6 +65,6 @@ def pending_of(
         .limit(limit)
     )
     connection = session.connection()
-    rows = [QueuedHandoff(*row) for row in connection.execute(query)]
+    rows = [QueuedHandoff(*tuple(row)) for row in connection.execute(query)]
     total = connection.execute(select(func.count()).select_from(joined).where(*where)).scalar_one()
     return rows, int(total)

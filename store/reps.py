@@ -29,6 +29,7 @@ class RepSlot:
     position: int = 0
     turn: int = 0
     pending: int = 0
+    name: str = ""
 
 
 def sync_reps(*, session: Session, reps: Sequence[dict[str, Any]]) -> list[Rep]:
@@ -64,8 +65,8 @@ def find_rep(*, session: Session, slack_id: str) -> Rep | None:
     return session.scalars(select(Rep).where(col(Rep.slack_id) == slack_id)).first()
 
 
-def routing_slots(*, session: Session) -> list[RepSlot]:
-    """Gets every rep in the config as a routing slot.
+def routing_slots(*, session: Session, lock: bool = True) -> list[RepSlot]:
+    """Gets every rep in the config as a routing slot (`lock=False`: only to look).
 
     The rows stay locked (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE serialises
     writers) until the transaction ends, so two processes routing at once take turns
@@ -80,7 +81,9 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
         .scalar_subquery()
     )
     load = case((reps.c.capacity.is_(None), 0), else_=pending).label("pending")
-    query = select(reps, load).where(reps.c.in_config.is_(True)).with_for_update(of=reps)
+    query = select(reps, load).where(reps.c.in_config.is_(True))
+    if lock:
+        query = query.with_for_update(of=reps)
     return [
         RepSlot(
             id=rep.id,
@@ -92,6 +95,7 @@ def routing_slots(*, session: Session) -> list[RepSlot]:
             position=rep.position,
             turn=rep.last_assigned_seq,
             pending=rep.pending,
+            name=rep.name,
         )
         for rep in session.connection().execute(query)
     ]

@@ -168,11 +168,19 @@ def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
 
 
 def block_actions(
-    action: str, handoff_id: int, user: str, *, channel: str, ts: str
+    action: str,
+    handoff_id: int,
+    user: str,
+    *,
+    channel: str,
+    ts: str,
+    block_id: str = "handoff_decision",
+    message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A block_actions payload as Slack sends it when a card's button is clicked."""
-    button = {"action_id": action, "block_id": "handoff_decision", "value": str(handoff_id)}
-    message = {"type": "message", "ts": ts, "text": "card"}
+    """A block_actions payload as Slack sends it when a button is clicked (a card's, by
+    default; `block_id` and `message` for another message's)."""
+    button = {"action_id": action, "block_id": block_id, "value": str(handoff_id)}
+    message = message or {"type": "message", "ts": ts, "text": "card"}
     trigger = f"{int(time.time())}.{user}.{handoff_id}"
     return click_payload(
         user=user, action=button, trigger_id=trigger, channel=channel, message=message

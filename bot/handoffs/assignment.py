@@ -22,6 +22,31 @@ from store.reps import routing_slots, save_turns
 
 
 @dataclass(frozen=True)
+class Continues:
+    """The chain a moved lead's new hand-off continues: its card stays where it is."""
+
+    chain_id: int
+    first_handed_at: datetime
+    step: int  # the new hand-off's
+    channel: str | None
+    message_ts: str | None
+    posted_at: datetime | None
+
+    @classmethod
+    def after(cls, old: Handoff) -> Continues:
+        """Gets the chain the hand-off after `old` continues."""
+        assert old.id is not None
+        return cls(
+            chain_id=old.chain_id or old.id,
+            first_handed_at=old.first_handed_at or old.created_at,
+            step=old.step + 1,
+            channel=old.channel,
+            message_ts=old.message_ts,
+            posted_at=old.posted_at,
+        )
+
+
+@dataclass(frozen=True)
 class NewHandoff:
     """A lead to hand to a rep: which score it goes with, its tier, its territory."""
 
@@ -30,6 +55,35 @@ class NewHandoff:
     tier: Tier
     territory: Any
     held: frozenset[int] = frozenset()  # reps who held the lead before: never again
+    continues: Continues | None = None  # a move: the chain (and card) it belongs to
+    pick: int | None = None  # the rep a manager chose (they must be eligible)
+
+
+def _row(item: NewHandoff, rep_id: int | None, reason: str | None, channel: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "lead_id": item.lead_id,
+        "snapshot_id": item.snapshot_id,
+        "rep_id": rep_id,
+        "tier": item.tier.value,
+        "unassigned_reason": reason,
+        "channel": channel,
+        "chain_id": None,  # a new chain: its own id
+        "first_handed_at": None,  # a new chain: now
+        "step": 1,
+        "message_ts": None,
+        "posted_at": None,
+    }
+    if item.continues is not None:
+        chain = item.continues
+        row |= {
+            "chain_id": chain.chain_id,
+            "first_handed_at": chain.first_handed_at,
+            "step": chain.step,
+            "channel": chain.channel or channel,
+            "message_ts": chain.message_ts,
+            "posted_at": chain.posted_at,
+        }
+    return row
 
 
 def hand_to_reps(
@@ -42,29 +96,32 @@ def hand_to_reps(
     send_at: datetime | None = None,
 ) -> dict[int, OpenHandoff]:
     """Routes each lead, creates its pending hand-off at `now` and queues its card (to go
-    out from `send_at`, by default `now`); gets the new hand-offs by lead id."""
+    out from `send_at`, by default `now`); gets the new hand-offs by lead id. A moved lead
+    keeps its one card: it is redrawn in place, and a reply in its thread names the new
+    owner."""
     if not items:
         return {}
     rotation = Rotation(routing_slots(session=session), territory_field=team.territory_field)
-    assignments = [rotation.assign(item.territory, held=item.held) for item in items]
+    assignments = [
+        rotation.assign(item.territory, held=item.held, pick=item.pick) for item in items
+    ]
     save_turns(session=session, turns=rotation.changed)
     ids = create_handoffs(
         session=session,
         rows=[
-            {
-                "lead_id": item.lead_id,
-                "snapshot_id": item.snapshot_id,
-                "rep_id": assignment.rep.id if assignment.rep else None,
-                "tier": item.tier.value,
-                "unassigned_reason": assignment.reason,
-                "channel": team.channel,
-                "created_at": now,
-                **deadlines(sla, item.tier, now).columns(),
-            }
-            for item, assignment in zip(items, assignments, strict=True)
+            _row(item, a.rep.id if a.rep else None, a.reason, team.channel)
+            | {"created_at": now, **deadlines(sla, item.tier, now).columns()}
+            for item, a in zip(items, assignments, strict=True)
         ],
     )
-    entries = [OutboxEntry.card(handoff_id=handoff_id, channel=team.channel) for handoff_id in ids]
+    entries: list[OutboxEntry] = []
+    for item, handoff_id in zip(items, ids, strict=True):
+        if item.continues is None:
+            entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=team.channel))
+        else:
+            channel = item.continues.channel or team.channel
+            entries.append(OutboxEntry.card_update(handoff_id=handoff_id, channel=channel))
+            entries.append(OutboxEntry.moved(handoff_id=handoff_id, channel=channel))
     if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
         entries += [
             OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=a.rep.slack_id)

@@ -17,10 +17,12 @@ from bot.config import (
 )
 from bot.handoffs.deadlines import Terms, terms
 from scoring.rules import Tier
-from store.handoffs import successor_rep
+from store.handoffs import Leg, journey, successor_rep
 from store.models import Handoff, HandoffStatus, Lead, Rep, ScoreSnapshot
 
 TOP_FACTORS = 5
+
+__all__ = ["Card", "Leg", "lead_name", "load_card"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,22 @@ class Card:
     sla: Terms | None = None
     reassigned_to: str | None = None
     breached: bool = False
+    journey: tuple[Leg, ...] = ()  # the lead's hand-offs up to this one, first to this
+
+    @property
+    def first_handed_at(self) -> datetime:
+        """When the lead was first handed off (its age counts from here)."""
+        return self.journey[0].first_handed_at if self.journey else self.created_at
+
+    @property
+    def moves(self) -> tuple[Leg, ...]:
+        """The earlier hand-offs that ended in a move, in order."""
+        return tuple(leg for leg in self.journey[:-1] if leg.status == HandoffStatus.REASSIGNED)
+
+    @property
+    def owners(self) -> int:
+        """How many reps have held the lead, this hand-off's included."""
+        return len({leg.rep_slack_id for leg in self.journey if leg.rep_slack_id})
 
 
 def _name(lead: Lead) -> str:
@@ -128,5 +146,8 @@ def load_card(
         else None,
         breached=bool(
             handoff.due_at and handoff.decided_at and handoff.decided_at > handoff.due_at
+        ),
+        journey=tuple(
+            leg for leg in journey(session=session, handoff_id=handoff_id) if leg.id <= handoff_id
         ),
     )

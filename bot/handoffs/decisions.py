@@ -18,10 +18,10 @@ from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
 from bot.handoffs.cards import lead_name
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
-from bot.handoffs.reassign import reassign
+from bot.handoffs.reassign import Move, candidates, reassign
 from store.handoffs import leave_pending
 from store.leads import set_disposition
-from store.models import Handoff, HandoffStatus, Lead, LeadDisposition
+from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, MoveReason
 from store.reps import configured_reps
 
 NOTE_MAX = 3000
@@ -41,6 +41,7 @@ class Verdict(StrEnum):
     HAS_OWNER = "has_owner"  # a claim of a lead that has an owner
     CHANGED_HANDS = "changed_hands"  # moved meanwhile: try again
     ALREADY = "already"  # `status` by `who` (None: someone else, or the system)
+    NOT_ELIGIBLE = "not_eligible"  # `who`: the rep a manager picked, who cannot take it now
 
 
 DONE = {Verdict.DONE, Verdict.REMINDED, Verdict.REASSIGNED}
@@ -255,12 +256,22 @@ def reassign_by_manager(
     team: TeamConfig,
     sla: SlaConfig | None,
     now: datetime,
+    to: str | None = None,
 ) -> Decision:
-    """Moves the lead to the next eligible rep, at the manager's request."""
+    """Moves the lead to the next eligible rep, or to the rep the manager picked (`to`, a
+    Slack id), at the manager's request."""
     handoff = _managed(session, handoff_id, actor)
     if isinstance(handoff, Decision):
         return handoff
-    new = reassign(session=session, handoff_id=handoff_id, team=team, sla=sla, now=now)
+    pick = None
+    if to is not None:
+        found = candidates(session=session, handoff_id=handoff_id, team=team)
+        chosen = next((r for r in found if r.slack_id == to), None)
+        if chosen is None:
+            return Decision(Verdict.NOT_ELIGIBLE, who=to)
+        pick = chosen.id
+    move = Move(MoveReason.MANAGER, by=actor.slack_id, to=pick)
+    new = reassign(session=session, handoff_id=handoff_id, team=team, sla=sla, now=now, move=move)
     if new is None:
         return _already(session, handoff_id)
     return Decision(Verdict.REASSIGNED, who=new.rep_slack_id)

@@ -13,8 +13,11 @@ from sqlmodel import Session
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.cards import load_card
 from bot.handoffs.deadlines import Terms
+from bot.handoffs.reassign import candidates
 from scoring.rules import Tier
 from store.outbox import OutboxEntry, enqueue
+
+MAX_CANDIDATES = 100  # a select's options
 
 
 class NoticeKind(StrEnum):
@@ -24,6 +27,7 @@ class NoticeKind(StrEnum):
     BREACH_TO_MANAGER = "breach_manager"  # to the rep's manager, with their actions
     BREACH_TO_CHANNEL = "breach_channel"  # to the escalation channel
     NUDGE = "nudge"  # the manager's "Remind rep", to the rep
+    FEEDBACK = "feedback"  # "How did it go?", to the rep who accepted, with answer buttons
 
 
 class Notice(BaseModel):
@@ -43,6 +47,11 @@ class Notice(BaseModel):
     rep_slack_id: str | None = None
     sender_slack_id: str | None = None
     level: int = 0
+    score: float | None = None
+    # A breach told to a manager: the reps they may pick as the new owner (id, name).
+    candidates: list[tuple[str, str]] = []
+    reminder: bool = False  # a second ask (feedback)
+    accepted_at: datetime | None = None
 
 
 def notice_about(
@@ -56,9 +65,16 @@ def notice_about(
     now: datetime,
     level: int = 0,
     sender_slack_id: str | None = None,
+    reminder: bool = False,
 ) -> Notice:
     """Gets a notice about a hand-off as it stands at `now`."""
     card = load_card(session=session, handoff_id=handoff_id, team=team, reasons=reasons, sla=sla)
+    picks: list[tuple[str, str]] = []
+    if kind is NoticeKind.BREACH_TO_MANAGER:
+        picks = [
+            (rep.slack_id, rep.name)
+            for rep in candidates(session=session, handoff_id=handoff_id, team=team)
+        ][:MAX_CANDIDATES]
     late = (now - card.due_at).total_seconds() / 60 if card.due_at else 0.0
     return Notice(
         kind=kind,
@@ -73,6 +89,10 @@ def notice_about(
         rep_slack_id=card.rep_slack_id,
         sender_slack_id=sender_slack_id,
         level=level,
+        score=card.total,
+        candidates=picks,
+        reminder=reminder,
+        accepted_at=card.decided_at if card.status == "accepted" else None,
     )
 
 

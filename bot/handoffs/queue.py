@@ -32,6 +32,12 @@ class QueueItem:
     rep_slack_id: str | None
     due_at: datetime | None
     breached: bool
+    first_handed_at: datetime  # the lead's age counts from its first hand-off
+    step: int  # 1 for the first owner; 3: moved twice
+
+    def age_minutes(self, now: datetime) -> float:
+        """Gets how long ago the lead was first handed off, in minutes."""
+        return max((now - self.first_handed_at).total_seconds() / 60, 0.0)
 
 
 @dataclass(frozen=True)
@@ -70,6 +76,8 @@ def _item(row: QueuedHandoff, now: datetime) -> QueueItem:
         rep_slack_id=row.rep_slack_id,
         due_at=row.due_at,
         breached=row.due_at is not None and row.due_at <= now,
+        first_handed_at=row.first_handed_at,
+        step=row.step,
     )
 
 

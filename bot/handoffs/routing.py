@@ -71,6 +71,17 @@ def choose_rep(
     return Assignment(rep=remaining[0])
 
 
+def eligible(
+    slots: Sequence[RepSlot], *, territory: Any, territory_field: str, held: Collection[int]
+) -> list[RepSlot]:
+    """Gets the reps who could take a lead now, in turn order."""
+    return [
+        slot
+        for slot in sorted(slots, key=lambda s: (s.turn, s.position))
+        if choose_rep([slot], territory=territory, territory_field=territory_field, held=held).rep
+    ]
+
+
 class Rotation:
     """Round robin over a fixed set of slots for one batch of leads."""
 
@@ -79,10 +90,14 @@ class Rotation:
         self.territory_field = territory_field
         self.changed: dict[int, int] = {}
 
-    def assign(self, territory: Any, *, held: Collection[int] = ()) -> Assignment:
-        """Chooses a rep for one lead (not one who held it already) and takes their turn."""
+    def assign(
+        self, territory: Any, *, held: Collection[int] = (), pick: int | None = None
+    ) -> Assignment:
+        """Chooses a rep for one lead (not one who held it already; `pick`: only this rep,
+        if eligible) and takes their turn."""
+        slots = [s for s in self.slots if s.id == pick] if pick is not None else self.slots
         assignment = choose_rep(
-            self.slots, territory=territory, territory_field=self.territory_field, held=held
+            slots, territory=territory, territory_field=self.territory_field, held=held
         )
         rep = assignment.rep
         if rep is not None:

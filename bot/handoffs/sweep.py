@@ -17,10 +17,10 @@ from sqlmodel import Session
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.calendar import add_business_time, calendar_of
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
-from bot.handoffs.reassign import reassign
+from bot.handoffs.reassign import Move, reassign
 from scoring.rules import Tier
 from store.handoffs import OverdueHandoff, overdue, pending_of_away_reps
-from store.models import NotificationKind
+from store.models import MoveReason, NotificationKind
 from store.outbox import claim_notification
 
 
@@ -53,7 +53,8 @@ class Sweep:
 
     def run(self) -> list[Sent]:
         sent = [
-            self._reassign(handoff_id) for handoff_id in pending_of_away_reps(session=self.session)
+            self._reassign(handoff_id, MoveReason.INACTIVE if inactive else MoveReason.AWAY)
+            for handoff_id, inactive in pending_of_away_reps(session=self.session)
         ]
         for handoff in overdue(session=self.session, now=self.now):
             if Tier(handoff.tier) not in self.sla.tiers:
@@ -119,17 +120,18 @@ class Sweep:
             # An unassigned lead stays where anyone can claim it: moving it would only
             # post it again, with a fresh deadline to breach.
             if fired and step.reassign and handoff.rep_slack_id is not None:
-                sent.append(self._reassign(handoff.id))
+                sent.append(self._reassign(handoff.id, MoveReason.BREACH))
                 break  # the lead has a new hand-off, with its own deadline
         return sent
 
-    def _reassign(self, handoff_id: int) -> Sent:
+    def _reassign(self, handoff_id: int, why: MoveReason) -> Sent:
         new = reassign(
             session=self.session,
             handoff_id=handoff_id,
             team=self.team,
             sla=self.sla,
             now=self.now,
+            move=Move(why),
             send_at=self.send_from,
         )
         to = (new.rep_slack_id or "nobody (unassigned)") if new else "nobody (already moved)"

@@ -49,9 +49,15 @@ class ChatSurface(Protocol):
         """Posts a lead card."""
         ...
 
-    def post_notice(self, *, channel: str, notice: Notice) -> Posted:
-        """Posts a notice about a hand-off (reminder, breach, nudge) to a channel, or to a
-        user id's DM; a breach told to a manager carries their actions."""
+    def post_notice(self, *, channel: str, notice: Notice, card_at: Posted | None) -> Posted:
+        """Posts a notice about a hand-off (reminder, breach, nudge, feedback) to a channel,
+        or to a user id's DM, with the actions it offers and a link to the lead's card
+        (`card_at`: where it is, when it was posted)."""
+        ...
+
+    def post_moved(self, *, channel: str, thread_ts: str | None, card: Card) -> Posted:
+        """Tells in a card's thread (`thread_ts`; None: at the top of the channel) that the
+        lead moved, mentioning its new owner."""
         ...
 
     def post_text(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:

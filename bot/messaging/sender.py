@@ -36,7 +36,7 @@ from bot.handoffs.notices import Notice
 from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from bot.reports.numbers import DigestNumbers, RevenueReport
-from store.handoffs import posted_at, record_posted
+from store.handoffs import newest_of_chain, posted_at, record_posted
 from store.models import OutboxKind, OutboxStatus
 from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
 
@@ -163,9 +163,15 @@ class Deliverer:
             return
         assert entry.handoff_id is not None, f"outbox entry {entry.id} names no hand-off"
         with Session(self.engine) as session:
+            # A lead has one card: it shows the newest hand-off of the lead's chain.
+            shown = (
+                entry.handoff_id
+                if entry.kind in (OutboxKind.POST_DM_COPY, OutboxKind.THREAD_REPLY)
+                else newest_of_chain(session=session, handoff_id=entry.handoff_id)
+            )
             card = load_card(
                 session=session,
-                handoff_id=entry.handoff_id,
+                handoff_id=shown,
                 team=self.team,
                 reasons=self.reasons,
                 sla=self.sla,
@@ -176,6 +182,10 @@ class Deliverer:
             self.surface.post_card(channel=entry.channel, card=card)
             return
         channel = channel or entry.channel or self.team.channel
+        if entry.kind is OutboxKind.THREAD_REPLY:
+            self.pacer.wait(channel)  # in the card's thread; at the top when it never posted
+            self.surface.post_moved(channel=channel, thread_ts=ts, card=card)
+            return
         if entry.kind is OutboxKind.POST_CARD:
             if ts is None:
                 self._post(entry, channel, card)
@@ -205,7 +215,12 @@ class Deliverer:
             self.surface.post_revenue(channel=channel, report=report)
         else:
             notice = _model(Notice, payload.get("notice"))
-            self.surface.post_notice(channel=channel, notice=notice)
+            card_at = None
+            if entry.handoff_id is not None:
+                with Session(self.engine) as session:
+                    where, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+                card_at = Posted(where, ts) if where and ts else None
+            self.surface.post_notice(channel=channel, notice=notice, card_at=card_at)
 
     def _send_text(self, entry: PendingEntry, channel: str, payload: dict[str, Any]) -> None:
         """Sends an entry an earlier version queued as text (a digest's chart of the old

@@ -67,6 +67,30 @@ def next_action(configured: str | None, tier: Tier, terms: Terms | None) -> str:
     return f"{verb} within {sla_terms(terms)}"
 
 
+MOVE_WORDS = {
+    "breach": "after an SLA breach",
+    "away": "while they were out of office",
+    "inactive": "as they are no longer active",
+    "manager": "by their manager",
+}
+
+
+def moved_because(why: str | None) -> str:
+    """Says why a lead moved ("after an SLA breach")."""
+    return MOVE_WORDS.get(why or "", "")
+
+
+def ordinal(n: int) -> str:
+    """Gets "1st", "2nd", "3rd", "11th"…"""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def owners(n: int) -> str:
+    """Gets "1 owner", "2 owners"."""
+    return f"{n} owner" if n == 1 else f"{n} owners"
+
+
 def pct(value: float | None) -> str:
     """Formats a share as a percentage ("n/a" when there is nothing to divide)."""
     return "n/a" if value is None else f"{value * 100:.0f}%"
@@ -96,6 +120,9 @@ FORMATTERS = {
     "minutes": minutes,
     "money": money,
     "tier_label": tier_label,
+    "ordinal": ordinal,
+    "owners": owners,
+    "moved_because": moved_because,
 }
 
 _TERMINAL = environment(lambda value: "" if value is None else value)

@@ -22,6 +22,7 @@ from store.models import Handoff, Rep
 
 CHANNEL = "C0SALESLEADS"
 EMOJI = {
+    "repeat": "🔁",
     "white_check_mark": "✅",
     "x": "❌",
     "alarm_clock": "⏰",
@@ -110,6 +111,40 @@ def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     "value": element.get("value"),
                 }
     return found
+
+
+def picks(message: dict[str, Any]) -> list[tuple[str, str]]:
+    """Gets the options of a message's select (the manager's "Pick the new owner")."""
+    return [
+        (str(o["value"]), str(o["text"]["text"]))
+        for block in message.get("blocks") or []
+        for element in block.get("elements") or []
+        if element.get("type") == "static_select"
+        for o in element.get("options") or []
+    ]
+
+
+def settled(stack: DemoStack, channel: str, ts: str) -> str:
+    """Gets the line a DM was redrawn with once acted on ("" until then)."""
+    message = next((m for m in stack.sandbox.channel(channel) if m["ts"] == ts), {})
+    for block in message.get("blocks") or []:
+        if block.get("block_id") == "settled":
+            return str(block["elements"][0]["text"])
+    return ""
+
+
+def thread_replies(stack: DemoStack) -> list[dict[str, Any]]:
+    """Gets the replies in the threads of the team channel."""
+    return [m for m in stack.sandbox.channel(CHANNEL) if m.get("thread_ts") not in (None, m["ts"])]
+
+
+def journey_line(message: dict[str, Any]) -> str:
+    """Gets a card's journey line ("3rd owner · first handed off …") as a message."""
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if str(element.get("text", "")).startswith(":repeat:"):
+                return str(element["text"])
+    return ""
 
 
 def owners(stack: DemoStack) -> dict[int, tuple[str | None, Handoff]]:
@@ -237,6 +272,24 @@ class Scenario:
         self.stack.fast_forward(handoff.warn_at - self.stack.clock.now() + timedelta(minutes=1))
         reminder = wait(self.stack, lambda: self.stack.sandbox.channel(rep), "the reminder")
         self.log.say(f"Reminder DM to @{self.log.names[rep]}: {self.log.blocks(reminder[-1])[0]}")
+        self.log.say(f"    buttons: {', '.join(buttons(reminder[-1]))}")
+        second = self.escalate(handoff_id, pick=False)
+        self.log.step("The second owner lets it breach too: the manager picks a third rep")
+        third = self.escalate(second, pick=True)
+        history = journey_line(cards(self.stack)[handoff_id])
+        channel = CHANNEL_NAMES.get(CHANNEL, CHANNEL)
+        self.log.say(f"Still one card in #{channel}, redrawn: {self.log.plain(history)}")
+        owner = self.log.names.get(self.owner(third), self.owner(third))
+        self.log.say(f"Hand-off #{third} is @{owner}'s now, with a fresh deadline")
+
+    def owner(self, handoff_id: int) -> str:
+        return owners(self.stack)[handoff_id][0] or "nobody"
+
+    def escalate(self, handoff_id: int, *, pick: bool) -> int:
+        """Lets a hand-off breach; the manager moves it from the breach DM (Reassign, or a
+        rep picked from the list); gets the new hand-off."""
+        _, handoff = owners(self.stack)[handoff_id]
+        assert handoff.due_at is not None
         self.stack.fast_forward(handoff.due_at - self.stack.clock.now() + timedelta(minutes=1))
         manager = "U0DANA"
 
@@ -251,18 +304,38 @@ class Scenario:
             )
 
         dm = wait(self.stack, escalation, "the escalation")
-        self.log.say(f"Escalation DM to @{self.log.names[manager]}: {self.log.blocks(dm)[0]}")
-        self.log.say(f"    buttons: {', '.join(b['action_id'] for b in buttons(dm).values())}")
+        name = self.log.names[manager]
+        self.log.say(f"Escalation DM to @{name}: {self.log.blocks(dm)[0]}")
+        self.log.say(f"    buttons: {', '.join(buttons(dm))}, and a list: Pick the new owner")
+        if pick:
+            options = picks(dm)
+            if not options:
+                raise RuntimeError("the breach DM offered no rep to pick")
+            value, label = options[0]
+            action = {
+                "action_id": "escalation_pick",
+                "block_id": "escalation_actions",
+                "type": "static_select",
+                "selected_option": {"value": value},
+            }
+            said = f"picked {label} from the list"
+        else:
+            action = buttons(dm)["escalation_reassign"]
+            said = "clicked Reassign"
         self.stack.simulator.click(
-            user=manager, action=buttons(dm)["escalation_reassign"], channel=manager, message=dm
+            user=manager, action=action, channel=manager, message=dm
         ).raise_for_status()
-        state = wait(self.stack, lambda: card_state(self.stack, handoff_id), "the reassignment")
-        said = self.log.plain(state)
-        self.log.say(f"@{self.log.names[manager]} clicked Reassign; the old card says: {said}")
-        newest = max(cards(self.stack))
-        new_rep, _ = owners(self.stack)[newest]
-        name = self.log.names.get(new_rep or "", new_rep)
-        self.log.say(f"A fresh card went to @{name}, with a new deadline")
+
+        def moved() -> int | None:
+            newer = [hid for hid, (_, h) in owners(self.stack).items() if hid > handoff_id]
+            return newer[-1] if newer and settled(self.stack, manager, dm["ts"]) else None
+
+        new: int = wait(self.stack, moved, "the move")
+        line = self.log.plain(settled(self.stack, manager, dm["ts"]))
+        self.log.say(f"@{name} {said}; the DM now says: {line}")
+        reply = wait(self.stack, lambda: thread_replies(self.stack)[-1:], "the thread reply")
+        self.log.say(f"    in the card's thread: {self.log.plain(reply[0]['text'])}")
+        return new
 
     def slash_command(self) -> None:
         self.log.step("A rep checks their queue with /handoff queue")

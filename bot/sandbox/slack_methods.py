@@ -29,8 +29,31 @@ def _post(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     metadata = json_arg(args.get("metadata"))
     if metadata:
         message["metadata"] = metadata
+    thread_ts = str(args.get("thread_ts") or "")
+    if thread_ts:  # a reply: Slack counts it on its parent and keeps it out of history
+        parent = _message(state, channel, thread_ts)
+        message["thread_ts"] = thread_ts
+        parent.setdefault("thread_ts", thread_ts)
+        parent["reply_count"] = int(parent.get("reply_count", 0)) + 1
+        parent["latest_reply"] = message["ts"]
     state.messages.setdefault(channel, []).append(message)
     return {"channel": channel, "ts": message["ts"], "message": message}
+
+
+def _message(state: SandboxState, channel: str, ts: str) -> dict[str, Any]:
+    if channel not in state.messages:
+        raise ApiError("channel_not_found")
+    for message in state.messages[channel]:
+        if message["ts"] == ts:
+            return message
+    raise ApiError("message_not_found")
+
+
+def _permalink(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
+    _message(state, channel, ts)
+    link = f"{state.base_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+    return {"channel": channel, "permalink": link}
 
 
 def _update(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
@@ -75,6 +98,19 @@ def _open_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     return {"view": opened}
 
 
+def _update_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    view_id = str(args.get("view_id") or "")
+    for user, shown in state.modals.items():
+        if shown.get("id") == view_id:
+            if args.get("hash") not in (None, shown.get("hash")):
+                raise ApiError("hash_conflict")
+            view = json_arg(args.get("view")) or {}
+            updated = {**shown, **view, "hash": f"sandbox{next(state.clock)}"}
+            state.modals[user] = updated
+            return {"view": updated}
+    raise ApiError("not_found")
+
+
 def _open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     users = sorted(str(args.get("users") or "").split(","))
     return {"channel": {"id": f"D{zlib.crc32(','.join(users).encode()):010d}"}}
@@ -88,7 +124,12 @@ def _users_info(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
-    messages = list(reversed(state.messages.get(str(args.get("channel")), [])))
+    # Thread replies are not in a channel's history (conversations.replies has them).
+    messages = [
+        m
+        for m in reversed(state.messages.get(str(args.get("channel")), []))
+        if m.get("thread_ts") in (None, m["ts"])
+    ]
     oldest = float(args.get("oldest") or 0)
     found = [m for m in messages if float(m["ts"]) > oldest][: int(args.get("limit") or 100)]
     return {
@@ -177,7 +218,9 @@ METHODS: dict[str, Callable[[SandboxState, dict[str, Any]], dict[str, Any]]] = {
     "chat.postMessage": _post,
     "chat.update": _update,
     "chat.postEphemeral": ephemeral,
+    "chat.getPermalink": _permalink,
     "views.open": _open_view,
+    "views.update": _update_view,
     "conversations.open": _open_conversation,
     "users.info": _users_info,
     "conversations.history": _history,

@@ -123,9 +123,16 @@ class SandboxWeb:
         """Clicks a button on a message (`conversation`, `ts`) or on the Home tab."""
         me = self._person(args)
         action: dict[str, Any] = {
-            k: args[k] for k in ("action_id", "block_id", "value") if k in args
+            k: args[k]
+            for k in ("action_id", "block_id", "value", "type", "selected_option")
+            if k in args
         }
-        if args.get("home"):
+        if args.get("modal"):
+            view = self.sandbox.state.modals.get(me)
+            if view is None:
+                raise BadRequest("no dialog is open")
+            response = self.simulator.click(user=me, action=action, view=view)
+        elif args.get("home"):
             view = self.sandbox.home(me)
             if view is None:
                 raise BadRequest("the Home tab is not open")

@@ -14,6 +14,8 @@ class ActionId(StrEnum):
     ESCALATION_REASSIGN = "escalation_reassign"
     ESCALATION_REMIND = "escalation_remind"
     ESCALATION_TAKE = "escalation_take"
+    ESCALATION_PICK = "escalation_pick"  # a select: the manager picks the new owner
+    FEEDBACK = "handoff_feedback"  # + ":<answer>": one button per answer
 
 
 class BlockId(StrEnum):
@@ -23,6 +25,9 @@ class BlockId(StrEnum):
     REJECT_REASON = "reject_reason_block"
     REJECT_NOTE = "reject_note_block"
     ESCALATION = "escalation_actions"
+    NOTICE_ACTIONS = "notice_actions"  # Accept / Reject on a reminder or a nudge
+    FEEDBACK = "feedback_actions"
+    SETTLED = "settled"  # the line that replaces a DM's buttons once acted on
     HOME_LEAD = "home_lead"  # + ":<hand-off id>": block ids are unique within a view
 
 

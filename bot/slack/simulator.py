@@ -45,7 +45,7 @@ def click_payload(
         "user": _who(user),
         "api_app_id": APP_ID,
         "trigger_id": trigger_id,
-        "actions": [{**action, "type": "button", "action_ts": str(time.time())}],
+        "actions": [{"type": "button", **action, "action_ts": str(time.time())}],
     }
     if view is not None:
         payload["container"] = {"type": "view", "view_id": view.get("id")}

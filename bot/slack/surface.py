@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_sdk import WebClient
@@ -9,7 +10,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from bot.handoffs.cards import Card
-from bot.handoffs.notices import Notice, NoticeKind
+from bot.handoffs.notices import Notice
 from bot.messaging.port import DeliveryError, Posted
 from bot.reports.format import FORMATTERS
 from bot.reports.numbers import DigestNumbers, RevenueReport
@@ -18,12 +19,14 @@ from bot.slack.blocks.cards import (
     card_blocks,
     card_text,
     cut,
-    escalation_blocks,
     to_dicts,
 )
 from bot.slack.blocks.digest import digest_blocks
+from bot.slack.blocks.notices import escalation_blocks, notice_blocks
 from bot.slack.ids import METADATA_EVENT
-from bot.slack.text import mention, mrkdwn, notice_text
+from bot.slack.text import mention, moved_text, mrkdwn, notice_text
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -91,14 +94,34 @@ class SlackSurface:
         )
         return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
 
-    def post_notice(self, *, channel: str, notice: Notice) -> Posted:
-        """Posts a reminder, a breach or a nudge (a breach told to a manager carries the
-        Reassign / Remind rep / Take it buttons)."""
+    def post_notice(self, *, channel: str, notice: Notice, card_at: Posted | None) -> Posted:
+        """Posts a reminder, a breach, a nudge or a feedback ask, with its actions and a
+        link to the card (a breach told to the channel itself has no buttons)."""
         text = notice_text(notice)
-        blocks = None
-        if notice.kind is NoticeKind.BREACH_TO_MANAGER:
-            blocks = to_dicts(escalation_blocks(text, notice.handoff_id))
+        permalink = self._permalink(card_at) if card_at else None
+        blocks = to_dicts(notice_blocks(text, notice, permalink))
         return self._post(channel=channel, text=text, blocks=blocks)
+
+    def post_moved(self, *, channel: str, thread_ts: str | None, card: Card) -> Posted:
+        """Replies in the card's thread that the lead moved, mentioning its new owner."""
+        response = self._call(
+            self.client.chat_postMessage,
+            channel=channel,
+            thread_ts=thread_ts,
+            text=moved_text(card),
+            unfurl_links=False,
+        )
+        return Posted(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def _permalink(self, card_at: Posted) -> str | None:
+        """Gets a link to the card (none when Slack will not say: the notice goes anyway)."""
+        try:
+            response = self.client.chat_getPermalink(channel=card_at.channel, message_ts=card_at.ts)
+        except SlackApiError as exc:
+            log.warning("No link to the card (%s): %s", card_at, exc.response.get("error"))
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
 
     def post_text(self, *, channel: str, text: str, actions_for: int | None = None) -> Posted:
         """Posts a message already worded as mrkdwn (with the escalation buttons when asked)."""

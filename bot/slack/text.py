@@ -13,13 +13,16 @@ Undefined names are errors, never blanks.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bot.config import RejectReason
+from bot.handoffs.cards import Card, Leg
 from bot.handoffs.decisions import NOTE_MAX, Decision, RejectProblem
 from bot.handoffs.notices import Notice, NoticeKind
-from bot.reports.format import duration, next_action, tier_label
+from bot.reports.format import duration, moved_because, next_action, ordinal, tier_label
+from bot.reports.format import owners as owners_words
 from bot.resources import environment
 
 
@@ -79,7 +82,38 @@ NOTICE_TEMPLATES = {
     NoticeKind.BREACH_TO_MANAGER: "escalation_manager.md.j2",
     NoticeKind.BREACH_TO_CHANNEL: "escalation_channel.md.j2",
     NoticeKind.NUDGE: "remind_from_manager.md.j2",
+    NoticeKind.FEEDBACK: "feedback_ask.md.j2",
 }
+
+
+def journey_text(
+    *,
+    first_handed_at: datetime,
+    owners: int,
+    assigned: bool,
+    moves: Sequence[Leg],
+    now: datetime | None = None,
+) -> Mrkdwn:
+    """Words a lead's journey: "3rd owner · first handed off 2 days ago · moved from @Alice
+    after an SLA breach, then from @Bruno…". With `now`, the age is said outright (a view
+    drawn on demand); without it, as a date token (a message that stays up)."""
+    first: str = date_token(first_handed_at)
+    if now is not None:
+        first = f"{duration((now - first_handed_at).total_seconds() / 60)} ago"
+    return mrkdwn(
+        "journey.md.j2",
+        assigned=assigned,
+        ordinal=ordinal(owners),
+        owners=owners_words(owners),
+        first=Mrkdwn(first) if now is None else first,
+        moves=[
+            {
+                "rep": mention(leg.rep_slack_id) if leg.rep_slack_id else "nobody",
+                "why": moved_because(leg.moved_because),
+            }
+            for leg in moves
+        ],
+    )
 
 
 def notice_text(notice: Notice) -> Mrkdwn:
@@ -95,14 +129,36 @@ def notice_text(notice: Notice) -> Mrkdwn:
         rep=mention(notice.rep_slack_id) if notice.rep_slack_id else "nobody",
         manager=mention(notice.sender_slack_id) if notice.sender_slack_id else "Your manager",
         level=notice.level,
+        score=f"{notice.score:.0f}" if notice.score is not None else "n/a",
+        reminder=notice.reminder,
+        accepted=date_token(notice.accepted_at) if notice.accepted_at else "earlier",
     )
 
 
-def decision_text(decision: Decision, *, plain_text: bool = False) -> str:
-    """Words how a click went, for the clicker; `plain_text` for a dialog's error, where a
-    mention would show unrendered ("@U123" instead)."""
+def moved_text(card: Card) -> Mrkdwn:
+    """Words a move, for the card's thread: from whom, why, and who has the lead now."""
+    last = card.moves[-1] if card.moves else None
+    return mrkdwn(
+        "moved.md.j2",
+        name=card.name,
+        company=card.company,
+        old=mention(last.rep_slack_id) if last and last.rep_slack_id else "nobody",
+        why=moved_because(last.moved_because if last else None),
+        new=mention(card.rep_slack_id) if card.rep_slack_id else None,
+        due=date_token(card.due_at) if card.due_at else None,
+        reason=card.unassigned_reason or "no eligible rep",
+    )
+
+
+def decision_text(
+    decision: Decision, *, plain_text: bool = False, clicker: str | None = None
+) -> str:
+    """Words how a click went, for the clicker ("you" when they are the one it names);
+    `plain_text` for a dialog's error, where a mention would show unrendered ("@U123")."""
     who = None
-    if decision.who:
+    if decision.who and decision.who == clicker:
+        who = "you"
+    elif decision.who:
         who = f"@{decision.who}" if plain_text else mention(decision.who)
     render = plain if plain_text else mrkdwn
     return render(

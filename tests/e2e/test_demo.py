@@ -3,6 +3,7 @@ page uses it (each click becomes a signed request to the real app)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,13 +38,27 @@ def test_scripted_demo_runs_the_whole_loop(tmp_path: Path) -> None:
         "The card now says: ❌ Rejected by",
         "Reminder DM to @",
         "Escalation DM to @Dana: 🚨 SLA breach",
-        "clicked Reassign; the old card says: ↩ Reassigned from",
+        "clicked Reassign; the DM now says: ",
+        "in the card's thread: 🔁 ",
+        "from the list; the DM now says: ",
+        "Still one card in #sales-leads, redrawn: 🔁 3rd owner · first handed off",
         "Your pending leads",
         "| Lead hand-off digest, 2026-W48",
         "+ chart: Funnel and SLA compliance by rep",
         "Done in",
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
+    # The lead that breached twice makes compliance fall below 100%, and the figures add up.
+    compliance = re.search(r"SLA compliance: (\d+)% \((\d+) within of (\d+) due\)", out)
+    assert compliance is not None
+    assert int(compliance.group(1)) < 100
+    total = re.search(
+        r"Hand-offs: (\d+) = (\d+) accepted \+ (\d+) rejected \+ (\d+) pending \+ (\d+) moved", out
+    )
+    assert total is not None
+    assert int(total.group(1)) == sum(int(total.group(i)) for i in range(2, 6))
+    per_rep = re.findall(r"• @\w+: (\d+) hand-offs", out)
+    assert sum(int(n) for n in per_rep) == int(total.group(1))
 
 
 def page(demo_stack: DemoStack, path: str, **body: Any) -> dict[str, Any]:

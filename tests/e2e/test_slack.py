@@ -228,9 +228,13 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
             assert f"escalation level 1 for hand-off {handoff_id} to U0DANA" in done.stdout
             (dm,) = wait_for(lambda: stack.sandbox.channel("U0DANA"))
             assert "SLA breach: <@U0ALICE> has not answered" in dm["text"]
-            buttons = [e["action_id"] for e in dm["blocks"][1]["elements"]]
-            assert buttons == [
+            assert "(score " in dm["text"]
+            blocks = {b.get("block_id"): b for b in dm["blocks"]}
+            assert "/archives/C0123LEADS/p" in json.dumps(dm["blocks"])  # the card's permalink
+            actions = [e["action_id"] for e in blocks[BlockId.ESCALATION]["elements"]]
+            assert actions == [
                 ActionId.ESCALATION_REASSIGN,
+                ActionId.ESCALATION_PICK,
                 ActionId.ESCALATION_REMIND,
                 ActionId.ESCALATION_TAKE,
             ]
@@ -238,23 +242,34 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
                 ActionId.ESCALATION_REASSIGN,
                 handoff_id,
                 "U0DANA",
-                channel="D0000000001",
+                channel="U0DANA",
                 ts=dm["ts"],
+                block_id=BlockId.ESCALATION,
+                message=dm,
             )
             assert stack.slack(payload).status_code == 200
-            told = wait_for(lambda: stack.sandbox.calls_to("chat.postEphemeral"))[0].args
-            assert (told["user"], told["text"]) == (
-                "U0DANA",
-                "&lt;!channel&gt;: reassigned to <@U0CHLOE>.",
-            )
-            cards = wait_for(
-                lambda: stack.sandbox.channel(CHANNEL)[1:] and stack.sandbox.channel(CHANNEL)
-            )
-            assert "Reassigned from <@U0ALICE> to <@U0CHLOE>" in json.dumps(
-                wait_for(lambda: stack.sandbox.calls_to("chat.update"))[0].args
-            )
-            assert len(cards) == 2
+            # The DM is redrawn in place, its buttons gone, saying what happened.
+
+            def redraws() -> list[dict[str, Any]]:
+                calls = stack.sandbox.calls_to("chat.update")
+                return [c.args for c in calls if c.args["channel"] == "U0DANA"]
+
+            redrawn = wait_for(redraws)[0]
+            assert "&lt;!channel&gt;: reassigned to <@U0CHLOE>." in json.dumps(redrawn["blocks"])
+            assert BlockId.ESCALATION not in json.dumps(redrawn["blocks"])
+            # One card per lead: redrawn with the new owner, and a reply in its thread.
+            reply = wait_for(
+                lambda: [m for m in stack.sandbox.channel(CHANNEL) if "thread_ts" in m][1:]
+            )[0]
+            assert "moved from <@U0ALICE> by their manager. Now <@U0CHLOE>'s" in reply["text"]
+            (card,) = [m for m in stack.sandbox.channel(CHANNEL) if m["ts"] == reply["thread_ts"]]
+            assert "2nd owner" in json.dumps(card["blocks"])
+            assert len([m for m in stack.sandbox.channel(CHANNEL) if "metadata" in m]) == 1
             assert stack.handoff(handoff_id).status == "reassigned"
+            # A late click says who acted: "you", for the manager who did it.
+            assert stack.slack(payload).status_code == 200
+            late = wait_for(lambda: redraws()[1:])[0]
+            assert "already reassigned by you" in json.dumps(late["blocks"])
 
 
 def test_slash_command_and_home_tab_over_http(stack: Stack) -> None:

@@ -183,3 +183,58 @@ def test_two_processes_write_one_sqlite_file_without_locking_errors(tmp_path: Pa
         assert session.scalar(select(func.count()).select_from(Lead)) == 300
         assert session.scalar(select(func.count()).select_from(Handoff)) == 300
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+
+
+def test_upgrading_chains_the_hand_offs_a_lead_already_had(database_url: str) -> None:
+    """Migration 0006 on a database of the previous version: a hand-off that followed a
+    move of the same lead continues that lead's chain; any other starts its own."""
+    engine = make_engine(database_url)
+    try:
+        assert upgrade(engine, "0005") == "0005"
+        at = "2026-11-20 10:00:00"
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO lead (id, source_system, external_id, attributes, disposition,"
+                    " created_at, updated_at) VALUES (1, 's', '1', '{}', 'open', :at, :at),"
+                    " (2, 's', '2', '{}', 'open', :at, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO score_snapshot (id, lead_id, fit, intent, total, tier, routable,"
+                    " factors, rules_version, computed_at) VALUES"
+                    " (1, 1, 1, 1, 2, 'sql', true, '[]', 'v', :at),"
+                    " (2, 2, 1, 1, 2, 'sql', true, '[]', 'v', :at)"
+                ),
+                {"at": at},
+            )
+            for handoff_id, lead, status in (
+                (1, 1, "reassigned"),
+                (2, 2, "rejected"),
+                (3, 1, "reassigned"),
+                (4, 1, "pending"),
+                (5, 2, "pending"),
+            ):
+                connection.execute(
+                    text(
+                        "INSERT INTO handoff (id, lead_id, snapshot_id, tier, status, created_at)"
+                        " VALUES (:id, :lead, :lead, 'sql', :status, :at)"
+                    ),
+                    {"id": handoff_id, "lead": lead, "status": status, "at": at},
+                )
+        assert upgrade(engine) == head_revision()
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT id, chain_id, step FROM handoff ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            (1, 1, 1),
+            (2, 2, 1),
+            (3, 1, 2),
+            (4, 1, 3),
+            (5, 5, 1),
+        ]
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ message fail, and a message never has more than Slack's 50 blocks.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -30,7 +31,7 @@ from bot.config import RejectReason
 from bot.handoffs.cards import Card
 from bot.reports.format import duration, next_action, sla_terms, tier_label
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.text import Mrkdwn, date_token, mention, mrkdwn, plain
+from bot.slack.text import Mrkdwn, date_token, journey_text, mention, mrkdwn, plain
 from store.models import HandoffStatus
 
 MAX_BLOCKS = 50
@@ -104,6 +105,9 @@ def card_blocks(card: Card) -> list[Block]:
         reasons = mrkdwn("card_reasons.md.j2", factors=factors)
         blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(reasons, SECTION_MAX))))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(_next(card), SECTION_MAX))))
+    if card.moves:
+        history = card_journey(card)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(history, CONTEXT_MAX))]))
     blocks.append(_decision(card))
     footer = mrkdwn(
         "card_footer.md.j2",
@@ -114,6 +118,18 @@ def card_blocks(card: Card) -> list[Block]:
     )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=cut(footer, CONTEXT_MAX))]))
     return blocks[:MAX_BLOCKS]
+
+
+def card_journey(card: Card, now: datetime | None = None) -> Mrkdwn:
+    """Words a card's journey ("2nd owner · first handed off … · moved from @Alice after an
+    SLA breach"); `now`: say the age outright, for a view drawn on demand."""
+    return journey_text(
+        first_handed_at=card.first_handed_at,
+        owners=card.owners,
+        assigned=card.rep_slack_id is not None,
+        moves=card.moves,
+        now=now,
+    )
 
 
 def _next(card: Card) -> Mrkdwn:
@@ -194,6 +210,7 @@ def reject_modal(
             ),
             InputBlock(
                 block_id=BlockId.REJECT_REASON,
+                dispatch_action=True,  # a chosen reason marks the note required at once
                 label=PlainTextObject(text="Why is this lead not sales-ready?"),
                 element=StaticSelectElement(
                     action_id=ActionId.REJECT_REASON, placeholder="Choose a reason", options=options
@@ -201,7 +218,7 @@ def reject_modal(
             ),
             InputBlock(
                 block_id=BlockId.REJECT_NOTE,
-                label=PlainTextObject(text="Note for marketing"),
+                label=PlainTextObject(text=NOTE_LABEL),
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=ActionId.REJECT_NOTE, multiline=True, max_length=3000
@@ -211,22 +228,15 @@ def reject_modal(
     )
 
 
-def escalation_blocks(text: str, handoff_id: int) -> list[Block]:
-    """Gets a manager's escalation message: the text, then what they can do about it."""
-    value = str(handoff_id)
-    return [
-        SectionBlock(text=MarkdownTextObject(text=cut(text, SECTION_MAX))),
-        ActionsBlock(
-            block_id=BlockId.ESCALATION,
-            elements=[
-                ButtonElement(
-                    text="Reassign",
-                    action_id=ActionId.ESCALATION_REASSIGN,
-                    value=value,
-                    style="primary",
-                ),
-                ButtonElement(text="Remind rep", action_id=ActionId.ESCALATION_REMIND, value=value),
-                ButtonElement(text="Take it", action_id=ActionId.ESCALATION_TAKE, value=value),
-            ],
-        ),
-    ]
+NOTE_LABEL = "Note for marketing"
+
+
+def note_required(blocks: list[dict[str, Any]], required: bool) -> list[dict[str, Any]]:
+    """Gets the reject dialog's blocks with its note marked required, or optional."""
+    out = [dict(block) for block in blocks]
+    for block in out:
+        if block.get("block_id") == BlockId.REJECT_NOTE:
+            label = f"{NOTE_LABEL} (required)" if required else NOTE_LABEL
+            block["label"] = {"type": "plain_text", "text": label}
+            block["optional"] = not required
+    return out

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.handoffs.queue import load_queue
 from bot.handoffs.team import set_away
 from bot.reports.digest import week_period, weekly_numbers
-from bot.reports.format import FORMATTERS, tier_label, time_left
+from bot.reports.format import FORMATTERS, duration, ordinal, tier_label, time_left
 from bot.slack.deps import Deps
 from bot.slack.ids import Command
 from bot.slack.text import mention, mrkdwn
@@ -64,6 +64,8 @@ def queue(deps: Deps, user: str, args: list[str]) -> str:
         mention=mention,
         tier_label=tier_label,
         time_left=time_left,
+        ordinal=ordinal,
+        duration=duration,
         now=found.as_of,
     )
 

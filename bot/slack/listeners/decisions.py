@@ -17,8 +17,9 @@ from sqlmodel import Session
 from bot.handoffs import decisions
 from bot.handoffs.cards import load_card
 from bot.handoffs.decisions import Actor, Decision
-from bot.slack.blocks.cards import reject_modal
+from bot.slack.blocks.cards import note_required, reject_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
+from bot.slack.listeners.dms import DmAt, settle_after, settle_later, settle_line
 from bot.slack.listeners.home import publish_home
 from bot.slack.text import decision_text, reject_problem_text
 
@@ -28,6 +29,7 @@ class RejectState(BaseModel):
 
     handoff_id: int
     from_home: bool = False
+    dm: DmAt | None = None  # opened from a reminder's or a nudge's buttons
 
 
 def register(app: App) -> None:
@@ -38,6 +40,8 @@ def register(app: App) -> None:
     app.action(ActionId.ESCALATION_TAKE)(on_take)
     app.action(ActionId.ESCALATION_REMIND)(on_remind)
     app.action(ActionId.ESCALATION_REASSIGN)(on_reassign)
+    app.action(ActionId.ESCALATION_PICK)(on_pick)
+    app.action(ActionId.REJECT_REASON)(on_reject_reason)
     app.view(CallbackId.REJECT)(on_reject_submit)
 
 
@@ -84,6 +88,8 @@ def _button(step: Any) -> Any:
         ack()
         handoff_id, actor = _clicked(body)
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
+        if settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
+            return  # a reminder's buttons: the DM now says what happened
         # In a channel the card itself shows a decision; App Home says it in a line.
         message = "" if decision.ok and not _from_home(body) else decision_text(decision)
         _answer(client, body, context, actor.slack_id, message)
@@ -107,9 +113,37 @@ def _manager_button(step: Any, *, needs: tuple[str, ...] = ()) -> Any:
         deps = context["deps"]
         extra = {name: getattr(deps, name) for name in needs}
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
-        _answer(client, body, context, actor.slack_id, decision_text(decision))
+        _told(client, body, context, actor, decision)
 
     return listener
+
+
+def _told(
+    client: WebClient, body: dict[str, Any], context: BoltContext, actor: Actor, decision: Decision
+) -> None:
+    """Tells a manager how their click went: in the DM itself, redrawn, else privately."""
+    if not settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
+        text = decision_text(decision, clicker=actor.slack_id)
+        _answer(client, body, context, actor.slack_id, text)
+
+
+def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """Pick the new owner: the manager moves the lead to the rep they chose."""
+    ack()
+    selected = (body["actions"][0].get("selected_option") or {}).get("value") or ""
+    handoff, _, to = selected.partition(":")
+    actor = Actor(body["user"]["id"])
+    deps = context["deps"]
+    decision = _decide(
+        context,
+        decisions.reassign_by_manager,
+        handoff_id=int(handoff),
+        actor=actor,
+        team=deps.team,
+        sla=deps.sla,
+        to=to,
+    )
+    _told(client, body, context, actor, decision)
 
 
 # Take it: the manager accepts the lead personally.
@@ -141,11 +175,31 @@ def on_reject_button(
     if card is None:
         _answer(client, body, context, actor.slack_id, decision_text(allowed))
         return
-    state = RejectState(handoff_id=handoff_id, from_home=_from_home(body)).model_dump_json()
+    state = RejectState(
+        handoff_id=handoff_id, from_home=_from_home(body), dm=DmAt.of(body)
+    ).model_dump_json()
     view = reject_modal(
         handoff_id=handoff_id, lead_name=card.name, reasons=deps.reasons, state=state
     )
     client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+
+
+def on_reject_reason(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """A reason chosen in the reject dialog: the note says "required" at once when that
+    reason needs one (and optional again when it does not)."""
+    ack()
+    view = body.get("view") or {}
+    selected = (body["actions"][0].get("selected_option") or {}).get("value")
+    reason = next((r for r in context["deps"].reasons if r.code == selected), None)
+    blocks = note_required(view.get("blocks") or [], bool(reason and reason.note_required))
+    shown = {
+        k: view[k]
+        for k in ("type", "callback_id", "private_metadata", "title", "submit", "close")
+        if k in view
+    }
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view={**shown, "blocks": blocks})
 
 
 def on_reject_submit(
@@ -182,6 +236,9 @@ def on_reject_submit(
         ack(response_action="errors", errors={BlockId.REJECT_REASON: text})
         return
     ack()
+    if state.dm is not None:
+        user = body["user"]["id"]
+        settle_later(client, state.dm, settle_line(decision, user, context["deps"].clock()))
     if state.from_home:
         user = body["user"]["id"]
         publish_home(client=client, context=context, user=user, notice=decision_text(decision))

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from bot.config import TeamConfig
 from bot.handoffs.queue import Queue, QueueItem, load_queue
 from bot.reports.digest import week_so_far
-from bot.reports.format import FORMATTERS, tier_label, time_left
+from bot.reports.format import FORMATTERS, duration, ordinal, tier_label, time_left
 from bot.reports.numbers import DigestNumbers
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId
@@ -110,7 +110,16 @@ def _leads(
     for item in items:
         rep = mention(item.rep_slack_id) if manager and item.rep_slack_id else None
         due = date_token(item.due_at) if item.due_at else None
-        line = mrkdwn("home_item.md.j2", item=item, rep=rep, due=due, **_labels(item, now))
+        line = mrkdwn(
+            "home_item.md.j2",
+            item=item,
+            rep=rep,
+            due=due,
+            now=now,
+            ordinal=ordinal,
+            duration=duration,
+            **_labels(item, now),
+        )
         blocks.append(_section(line))
         buttons = _manager_buttons(item) if manager else _rep_buttons(item)
         if buttons:

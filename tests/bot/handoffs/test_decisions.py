@@ -164,7 +164,7 @@ def test_managers_escalation_actions(engine: Engine) -> None:
         team=ctx.team,
         sla=None,
     )
-    assert again == Decision(Verdict.ALREADY, status="reassigned")
+    assert again == Decision(Verdict.ALREADY, who="U0DANA", status="reassigned")
 
 
 def test_a_lead_never_goes_back_to_a_rep_who_held_it(engine: Engine) -> None:

@@ -20,7 +20,9 @@ from bot.handoffs.intake import Context, ingest_leads
 from bot.handoffs.sweep import sweep
 from bot.handoffs.team import sync_team
 from bot.slack.blocks.cards import card_blocks, to_dicts
+from bot.slack.text import moved_text
 from store.db import make_engine
+from store.handoffs import newest_of_chain
 from store.models import Handoff, Notification, Outbox
 from store.reps import set_out_of_office
 from tests.helpers import REPO, RULES_TOML, TEAM_TOML, context, demo, lead_body, notice_texts
@@ -196,8 +198,21 @@ def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:
         kinds = session.scalars(select(col(Outbox.kind)).order_by(col(Outbox.id))).all()
     assert card.reassigned_to == "U0CHLOE"
     assert not card.breached
-    assert kinds == ["post_card", "post_card", "update_card"]
-    assert "Reassigned from <@U0ALICE> to <@U0CHLOE>" in json.dumps(to_dicts(card_blocks(card)))
+    # One card per lead: the move redraws it and says so in its thread.
+    assert kinds == ["post_card", "update_card", "thread_reply"]
+    with Session(engine) as session:
+        new = newest_of_chain(session=session, handoff_id=handoff_id)
+        moved = load_card(
+            session=session, handoff_id=new, team=context().team, reasons=DEFAULT_REJECT_REASONS
+        )
+    assert (moved.rep_slack_id, moved.owners, len(moved.moves)) == ("U0CHLOE", 2, 1)
+    assert moved.first_handed_at == card.created_at
+    shown = json.dumps(to_dicts(card_blocks(moved)))
+    assert "2nd owner" in shown
+    assert "moved from <@U0ALICE> while they were out of office" in shown
+    assert "moved from <@U0ALICE> while they were out of office. Now <@U0CHLOE>'s" in moved_text(
+        moved
+    )
 
 
 def test_an_unassigned_lead_waits_to_be_claimed_instead_of_being_posted_again(

@@ -11,9 +11,9 @@ from bot.slack.blocks.cards import (
     card_blocks,
     card_text,
     cut,
-    escalation_blocks,
     to_dicts,
 )
+from bot.slack.blocks.notices import escalation_blocks
 from bot.slack.ids import ActionId, BlockId
 from tests.bot.cards_helpers import sample_card
 

@@ -4,135 +4,21 @@ with its Web API calls answered (and recorded) by the local Slack sandbox."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-import pytest
-from slack_bolt import App, BoltRequest
-from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import DEFAULT_REJECT_REASONS
-from bot.handoffs.inputs import LeadIn
-from bot.handoffs.intake import Context, ingest_leads
-from bot.handoffs.team import sync_team
-from bot.sandbox.slack_api import SlackSandbox
-from bot.slack.app import create_app
-from bot.slack.deps import Deps
 from bot.slack.ids import ActionId
-from bot.slack.simulator import home_opened_event
-from bot.slack.surface import web_client
-from store.models import Handoff
 from store.reps import find_rep
+from tests.bot.slack.listeners.bolt import Bolt, bolt, hand_off, status
 from tests.helpers import (
     NOW,
-    context,
-    demo,
     home_click,
-    lead_body,
-    sign,
-    signed,
-    slash_command,
     submission,
     wait_for,
 )
-from tests.scenarios import SLA
 
-SECRET = "home-secret"
-
-
-@dataclass
-class Bolt:
-    """The Bolt app over a fresh database, with a clock the test moves."""
-
-    app: App
-    sandbox: SlackSandbox
-    engine: Engine
-    now: list[datetime] = field(default_factory=lambda: [NOW])
-
-    def send(self, body: str, content_type: str) -> Any:
-        raw, headers = sign(body, SECRET, content_type)
-        response = self.app.dispatch(
-            BoltRequest(body=raw, headers={k.lower(): [v] for k, v in headers.items()})
-        )
-        assert response.status == 200, response.body
-        return json.loads(response.body) if response.body else None
-
-    def command(self, text: str, user: str) -> str:
-        answer = self.send(slash_command(text, user), "application/x-www-form-urlencoded")
-        assert answer["response_type"] == "ephemeral"
-        return str(answer["text"])
-
-    def open_home(self, user: str) -> str:
-        with self.republished():
-            self.send(home_opened_event(user), "application/json")
-        return self.home_text(user)
-
-    def click(self, payload: dict[str, Any], *, republishes: bool = True) -> None:
-        body, headers = signed(payload, SECRET)
-        with self.republished() if republishes else nullcontext():
-            response = self.app.dispatch(
-                BoltRequest(body=body, headers={k.lower(): [v] for k, v in headers.items()})
-            )
-        assert response.status == 200
-
-    @contextmanager
-    def republished(self) -> Iterator[None]:
-        """Waits for the Home tab to be published once more: Bolt acks first and runs the
-        rest of a listener in the background, as Slack's 3-second rule wants."""
-        before = len(self.sandbox.calls_to("views.publish"))
-        yield
-        wait_for(lambda: len(self.sandbox.calls_to("views.publish")) > before)
-
-    def home_text(self, user: str) -> str:
-        view = self.sandbox.home(user)
-        assert view is not None, f"no Home tab published for {user}"
-        return json.dumps(view["blocks"], ensure_ascii=False)
-
-
-@pytest.fixture
-def bolt(engine: Engine) -> Iterator[Bolt]:
-    with SlackSandbox() as sandbox:
-        ctx = context()
-        sync_team(engine=engine, team=ctx.team)
-        clock = [NOW]
-        deps = Deps(
-            engine=engine,
-            team=ctx.team,
-            reasons=DEFAULT_REJECT_REASONS,
-            clock=lambda: clock[0],
-            sla=SLA,
-        )
-        client = web_client(token="xoxb-test", api_url=sandbox.url)
-        yield Bolt(
-            create_app(client=client, signing_secret=SECRET, deps=deps), sandbox, engine, clock
-        )
-
-
-def hand_off(engine: Engine, external_id: str, **fields: Any) -> int:
-    ctx = context()
-    body = LeadIn.model_validate(
-        lead_body(external_id, employees=100, country="US", activities=[demo()], **fields)
-    )
-    with Session(engine) as session:
-        (outcome,) = ingest_leads(
-            session=session,
-            leads=[body],
-            context=Context(rules=ctx.rules, team=ctx.team, now=NOW, sla=SLA),
-        )
-        session.commit()
-    assert outcome.handoff is not None
-    return outcome.handoff.id
-
-
-def status(engine: Engine, handoff_id: int) -> str:
-    with Session(engine) as session:
-        found = session.get(Handoff, handoff_id)
-        assert found is not None
-        return found.status
+__all__ = ["bolt"]  # the fixture, used by name
 
 
 def test_a_reps_home_lists_their_leads_and_accepting_there_updates_it(bolt: Bolt) -> None:
@@ -162,7 +48,11 @@ def test_rejecting_from_home_opens_the_dialog_and_republishes_after(bolt: Bolt) 
     bolt.click(home_click(ActionId.REJECT, lead, "U0ALICE"), republishes=False)
     (opened,) = wait_for(lambda: bolt.sandbox.calls_to("views.open"))
     view = opened.args["view"]
-    assert json.loads(view["private_metadata"]) == {"handoff_id": lead, "from_home": True}
+    assert json.loads(view["private_metadata"]) == {
+        "handoff_id": lead,
+        "from_home": True,
+        "dm": None,
+    }
     bolt.click(submission(lead, "U0ALICE", "no_budget", "", from_home=True))
     assert status(bolt.engine, lead) == "rejected"
     after = bolt.home_text("U0ALICE")
