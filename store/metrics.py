@@ -1,11 +1,12 @@
 """Hand-off metrics for a period, aggregated in the database (SQLite and PostgreSQL alike).
 
 The period's cohort is the hand-offs created in [start, end): their current status,
-response times (decided_at - created_at), deadline compliance and what became of their
-leads. Each pass over the cohort is one statement: statuses, deadlines and per-rep rows
-come from one GROUP BY (tier, rep, status) whose few rows are added up here; both
-percentiles of every tier come from one window-function query (SQLite has no percentile
-function), interpolating linearly between the two nearest ranks, as numpy does by default.
+speed to lead (decided_at - the lead's first hand-off), deadline compliance, the feedback
+sales owed after Accept, and what became of their leads. Each pass over the cohort is one
+statement: statuses, deadlines and per-rep rows come from one GROUP BY (tier, rep, status)
+whose few rows are added up here; both percentiles of every tier come from one
+window-function query (SQLite has no percentile function), interpolating linearly between
+the two nearest ranks, as numpy does by default.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ class Period:
 
 
 def _minutes(session: Session) -> ColumnElement[Any]:
+    """Speed to lead: from the lead's first hand-off (before any move) to the decision."""
     handoffs = table(Handoff)
+    first = func.coalesce(handoffs.c.first_handed_at, handoffs.c.created_at)
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", handoffs.c.decided_at - handoffs.c.created_at) / 60.0
-    return (func.julianday(handoffs.c.decided_at) - func.julianday(handoffs.c.created_at)) * 1440.0
+        return func.extract("epoch", handoffs.c.decided_at - first) / 60.0
+    return (func.julianday(handoffs.c.decided_at) - func.julianday(first)) * 1440.0
 
 
 def in_period(period: Period) -> ColumnElement[bool]:
@@ -117,6 +120,24 @@ def _not_yet_due(as_of: datetime) -> ColumnElement[bool]:
     return and_(handoffs.c.status == HandoffStatus.PENDING, handoffs.c.due_at > as_of)
 
 
+def _feedback_due(as_of: datetime) -> ColumnElement[bool]:
+    """An accepted hand-off whose feedback deadline has passed, or that was answered."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.status == HandoffStatus.ACCEPTED,
+        handoffs.c.feedback_due_at.is_not(None),
+        or_(handoffs.c.feedback_due_at <= as_of, handoffs.c.feedback_at.is_not(None)),
+    )
+
+
+def _feedback_on_time() -> ColumnElement[bool]:
+    """Feedback given (any answer, "No answer yet" included) by its first deadline."""
+    handoffs = table(Handoff)
+    return and_(
+        handoffs.c.feedback_at.is_not(None), handoffs.c.feedback_at <= handoffs.c.feedback_due_at
+    )
+
+
 def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, Any]:
     """Gets the period's hand-offs: how many (by tier, by status), how many distinct leads
     they were (handed off, and accepted by sales), where each stands against its deadline
@@ -137,6 +158,8 @@ def cohort(*, session: Session, period: Period, as_of: datetime) -> dict[str, An
             count_if(_breached(as_of)),
             count_if(_not_yet_due(as_of)),
             count_if(handoffs.c.due_at.is_(None)),
+            count_if(_feedback_due(as_of)),
+            count_if(_feedback_on_time()),
             claimed,
         )
         .select_from(handoffs.outerjoin(reps, reps.c.id == handoffs.c.rep_id))
@@ -176,6 +199,8 @@ class _Group:
     breached: int | None
     not_yet_due: int | None
     no_deadline: int | None
+    feedback_due: int | None
+    feedback_on_time: int | None
     claimed: bool
 
     @property
@@ -195,8 +220,11 @@ def _added_up(rows: list[_Group]) -> dict[str, Any]:
     tiers: dict[str, Counter[str]] = defaultdict(Counter)
     reps: dict[str, dict[str, Any]] = {}
     unassigned = 0
+    feedback: Counter[str] = Counter()
     for row in rows:
         statuses[row.status] += row.count
+        asked = {"due": int(row.feedback_due or 0), "on_time": int(row.feedback_on_time or 0)}
+        feedback.update(asked)
         parts = {name: int(getattr(row, name) or 0) for name in SLA_PARTS}
         sla.update(parts)
         tiers[row.tier].update({"handoffs": row.count, **parts})
@@ -206,12 +234,15 @@ def _added_up(rows: list[_Group]) -> dict[str, Any]:
         rep = reps.setdefault(row.rep, _rep_row(row.rep, row.name))
         rep["handoffs"] += row.count
         rep["within"] += parts["within"]
+        rep["feedback_due"] += asked["due"]
+        rep["feedback_on_time"] += asked["on_time"]
         if not row.claimed:  # a breach counts against the rep who held it at the deadline
             rep["breached"] += parts["breached"]
         if row.status in rep:
             rep[row.status] += row.count
     for rep in reps.values():
         rep["compliance"] = rate_of(rep["within"], rep["within"] + rep["breached"])
+        rep["feedback_rate"] = rate_of(rep["feedback_on_time"], rep["feedback_due"])
     return {
         "handoffs": sum(statuses.values()),
         "statuses": dict(statuses),
@@ -225,6 +256,11 @@ def _added_up(rows: list[_Group]) -> dict[str, Any]:
         },
         "unassigned": unassigned,
         "reps": [reps[key] for key in sorted(reps)],
+        "feedback": {
+            "due": feedback["due"],
+            "on_time": feedback["on_time"],
+            "rate": rate_of(feedback["on_time"], feedback["due"]),
+        },
     }
 
 
@@ -239,11 +275,14 @@ def _rep_row(slack_id: str, name: str | None) -> dict[str, Any]:
         "reassigned": 0,
         "within": 0,
         "breached": 0,
+        "feedback_due": 0,
+        "feedback_on_time": 0,
     }
 
 
 def response_minutes(*, session: Session, period: Period) -> dict[str, dict[str, float | None]]:
-    """Gets median and p90 minutes from hand-off to decision, per tier: one query ranks
+    """Gets median and p90 speed to lead (minutes from the lead's first hand-off to the
+    decision), per tier of the deciding hand-off: one query ranks
     every decision within its tier and keeps the ranks the quantiles fall between."""
     handoffs = table(Handoff)
     minutes = _minutes(session).label("minutes")

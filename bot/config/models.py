@@ -216,6 +216,12 @@ class SlaConfig(_Section):
     tiers: dict[Tier, TierSla] = {}
     escalation: list[EscalationLevel] = []
     escalation_channel: str | None = None
+    # After Accept, the rep owes a first outcome ("How did it go?") within this much time
+    # on `feedback_calendar`; one reminder follows `feedback_reminder_after` later.
+    ask_feedback: bool = True
+    feedback_within: Duration = timedelta(hours=48)
+    feedback_reminder_after: Duration = timedelta(hours=24)
+    feedback_calendar: str = "24x7"
 
     @model_validator(mode="after")
     def _consistent(self) -> SlaConfig:
@@ -225,6 +231,13 @@ class SlaConfig(_Section):
                 raise ValueError(
                     f"tiers.{tier.value}.calendar: no calendar {sla.calendar!r} (known: {known})"
                 )
+        if self.feedback_calendar != "24x7" and self.feedback_calendar not in self.calendars:
+            known = ", ".join(["24x7", *self.calendars])
+            raise ValueError(
+                f"feedback_calendar: no calendar {self.feedback_calendar!r} (known: {known})"
+            )
+        if self.feedback_within <= timedelta(0) or self.feedback_reminder_after <= timedelta(0):
+            raise ValueError("feedback_within and feedback_reminder_after must be more than zero")
         afters = [level.after for level in self.escalation]
         if afters != sorted(afters):
             raise ValueError("escalation levels must be in order of `after`")

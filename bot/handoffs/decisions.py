@@ -8,7 +8,7 @@ queued in the outbox in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,8 +17,10 @@ from sqlmodel import Session
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.assignment import queue_card_update
 from bot.handoffs.cards import lead_name
+from bot.handoffs.feedback import expect_feedback
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import Move, candidates, reassign
+from bot.handoffs.verdicts import DONE, Actor, Decision, Verdict
 from store.handoffs import leave_pending
 from store.leads import set_disposition
 from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, MoveReason
@@ -26,40 +28,23 @@ from store.reps import configured_reps
 
 NOTE_MAX = 3000
 
-
-class Verdict(StrEnum):
-    """How a click went; the chat surface words it (see templates/decision.md.j2)."""
-
-    DONE = "done"  # decided; the card shows it
-    REMINDED = "reminded"  # `who`: the rep nudged
-    REASSIGNED = "reassigned"  # `who`: the new owner (None: nobody, up for claiming)
-    GONE = "gone"  # the hand-off no longer exists
-    NOT_SALES = "not_sales"  # an unassigned lead, and the clicker is not a rep
-    NOT_SALES_CLAIM = "not_sales_claim"  # a claim by someone who is not a rep
-    NOT_YOURS = "not_yours"  # `who`: the owner (None: its rep)
-    NOT_MANAGER = "not_manager"  # a manager's action by someone else
-    HAS_OWNER = "has_owner"  # a claim of a lead that has an owner
-    CHANGED_HANDS = "changed_hands"  # moved meanwhile: try again
-    ALREADY = "already"  # `status` by `who` (None: someone else, or the system)
-    NOT_ELIGIBLE = "not_eligible"  # `who`: the rep a manager picked, who cannot take it now
-
-
-DONE = {Verdict.DONE, Verdict.REMINDED, Verdict.REASSIGNED}
-
-
-@dataclass(frozen=True)
-class Decision:
-    """How a click went: what happened (or why not), and whom it names (a Slack user id)."""
-
-    verdict: Verdict
-    who: str | None = None
-    status: str | None = None
-    lead: str | None = None  # which lead, as people call it: "Hana Prio (Prio Inc)"
-
-    @property
-    def ok(self) -> bool:
-        """Tells whether the click did what it asked."""
-        return self.verdict in DONE
+__all__ = [
+    "DONE",
+    "NOTE_MAX",
+    "Actor",
+    "Decision",
+    "RejectProblem",
+    "Verdict",
+    "about",
+    "accept",
+    "claim",
+    "may_decide",
+    "may_reject",
+    "reassign_by_manager",
+    "reject",
+    "reject_problems",
+    "remind_rep",
+]
 
 
 class RejectProblem(StrEnum):
@@ -68,13 +53,6 @@ class RejectProblem(StrEnum):
     NO_REASON = "no_reason"
     NOTE_REQUIRED = "note_required"
     NOTE_TOO_LONG = "note_too_long"
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who clicked, and what they may do."""
-
-    slack_id: str
 
 
 def about(*, session: Session, handoff_id: int, decision: Decision) -> Decision:
@@ -128,19 +106,35 @@ def may_reject(*, session: Session, handoff_id: int, actor: Actor) -> Decision:
     return Decision(Verdict.DONE)
 
 
-def accept(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
-    """Accepts a pending hand-off for `actor`, if they may."""
+def accept(
+    *,
+    session: Session,
+    handoff_id: int,
+    actor: Actor,
+    now: datetime,
+    sla: SlaConfig | None = None,
+) -> Decision:
+    """Accepts a pending hand-off for `actor`, if they may; the feedback it now owes is
+    due by the policy's `feedback_within`."""
     handoff = _authorised(session, handoff_id, actor)
     if isinstance(handoff, Decision):
         return handoff
     values = {"status": HandoffStatus.ACCEPTED, "decided_at": now, "decided_by": actor.slack_id}
     if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
+    expect_feedback(session=session, handoff_id=handoff_id, sla=sla, now=now)
     queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 
 
-def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> Decision:
+def claim(
+    *,
+    session: Session,
+    handoff_id: int,
+    actor: Actor,
+    now: datetime,
+    sla: SlaConfig | None = None,
+) -> Decision:
     """Gives an unassigned pending hand-off to the rep who claims it (and accepts it)."""
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
@@ -158,6 +152,7 @@ def claim(*, session: Session, handoff_id: int, actor: Actor, now: datetime) -> 
     }
     if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
+    expect_feedback(session=session, handoff_id=handoff_id, sla=sla, now=now)
     queue_card_update(session=session, handoff=handoff, now=now)
     return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 

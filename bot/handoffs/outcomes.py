@@ -14,6 +14,8 @@ from scoring.engine import Activity
 from store.leads import load_leads
 from store.outcomes import known_leads, record_outcomes
 
+SALES_FEEDBACK = "sales_feedback"  # what bot.handoffs.feedback records
+
 
 def record(*, session: Session, outcomes: Sequence[OutcomeIn], now: datetime) -> list[OutcomeIn]:
     """Records the outcomes of known leads; gets those whose lead is unknown."""
@@ -34,8 +36,11 @@ def record(*, session: Session, outcomes: Sequence[OutcomeIn], now: datetime) ->
 
 def leads_with_outcomes(*, session: Session) -> list[KnownLead]:
     """Gets every stored lead with its activities and whether it was won (a closed_won
-    outcome), for calibration."""
+    outcome), for calibration. Sales's own feedback ("Meeting booked") is left out: it is
+    known only after sales acted, and a rule must score a lead before that."""
     return [
-        KnownLead(fields, [Activity(kind, when) for kind, when in acts], won)
+        KnownLead(
+            fields, [Activity(kind, when) for kind, when in acts if kind != SALES_FEEDBACK], won
+        )
         for fields, acts, won in known_leads(session=session)
     ]

@@ -6,13 +6,14 @@ Shown in App Home and by `/handoff queue`; no Slack here (`bot/slack/listeners/h
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlmodel import Session
 
 from bot.config import TeamConfig
 from bot.handoffs.cards import lead_name
+from bot.handoffs.reassign import candidates
 from scoring.rules import Tier
 from store.queues import QueuedHandoff, pending_of
 from store.reps import find_rep
@@ -34,6 +35,8 @@ class QueueItem:
     breached: bool
     first_handed_at: datetime  # the lead's age counts from its first hand-off
     step: int  # 1 for the first owner; 3: moved twice
+    # For a manager's breached lead: the reps they may move it to (Slack id, name).
+    candidates: tuple[tuple[str, str], ...] = ()
 
     def age_minutes(self, now: datetime) -> float:
         """Gets how long ago the lead was first handed off, in minutes."""
@@ -81,6 +84,13 @@ def _item(row: QueuedHandoff, now: datetime) -> QueueItem:
     )
 
 
+def _with_candidates(session: Session, team: TeamConfig, item: QueueItem) -> QueueItem:
+    if not item.breached:
+        return item
+    reps = candidates(session=session, handoff_id=item.handoff_id, team=team)
+    return replace(item, candidates=tuple((rep.slack_id, rep.name) for rep in reps))
+
+
 def load_queue(*, session: Session, team: TeamConfig, user: str, now: datetime) -> Queue:
     """Gets what `user` (a Slack id) has waiting, and their team's when they manage anyone."""
     rep = find_rep(session=session, slack_id=user)
@@ -97,7 +107,7 @@ def load_queue(*, session: Session, team: TeamConfig, user: str, now: datetime) 
         mine=[_item(row, now) for row in mine],
         mine_total=mine_total,
         reports=reports,
-        team=[_item(row, now) for row in team_rows],
+        team=[_with_candidates(session, team, _item(row, now)) for row in team_rows],
         team_total=team_total,
         as_of=now,
     )

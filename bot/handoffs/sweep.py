@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.calendar import add_business_time, calendar_of
+from bot.handoffs.feedback import ask_due
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import Move, reassign
 from scoring.rules import Tier
@@ -28,7 +29,7 @@ from store.outbox import claim_notification
 class Sent:
     """One notification the sweep queued."""
 
-    kind: str  # a NotificationKind, or "reassignment"
+    kind: str  # a NotificationKind (reminder, escalation, feedback), or "reassignment"
     level: int
     handoff_id: int
     to: str
@@ -36,6 +37,9 @@ class Sent:
     def __str__(self) -> str:
         if self.kind == "reassignment":
             return f"hand-off {self.handoff_id} reassigned to {self.to}"
+        if self.kind == NotificationKind.FEEDBACK:
+            what = "feedback reminder" if self.level else "feedback ask"
+            return f"{what} for hand-off {self.handoff_id} to {self.to}"
         what = "reminder" if self.kind == "reminder" else f"escalation level {self.level}"
         return f"{what} for hand-off {self.handoff_id} to {self.to}"
 
@@ -63,6 +67,17 @@ class Sweep:
             if not calendar.is_open(self.now):
                 continue  # business-hours tiers wait for the next opening
             sent += self._remind(handoff) + self._escalate(handoff)
+        asked = ask_due(
+            session=self.session,
+            now=self.now,
+            team=self.team,
+            sla=self.sla,
+            reasons=self.reasons,
+            send_from=self.send_from,
+        )
+        sent += [
+            Sent(NotificationKind.FEEDBACK, int(a.reminder), a.handoff_id, a.to) for a in asked
+        ]
         return sent
 
     def _key(self, kind: NotificationKind, handoff: OverdueHandoff, level: int) -> str:

@@ -95,6 +95,7 @@ def metrics(
         ],
         "unassigned": handed["unassigned"],
         "reps": handed["reps"],
+        "feedback": handed["feedback"],
         "outcomes": outcome_conversion(session=session, period=period),
     }
     return DigestNumbers.model_validate(numbers)

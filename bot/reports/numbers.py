@@ -89,6 +89,19 @@ class RepRow(_Numbers):
     within: int
     breached: int
     compliance: float | None
+    # Feedback after Accept: due (deadline passed, or answered), given by its deadline.
+    feedback_due: int = 0
+    feedback_on_time: int = 0
+    feedback_rate: float | None = None
+
+
+class FeedbackCounts(_Numbers):
+    """The feedback sales owed after Accept: `due` (its deadline passed, or it was given),
+    `on_time` (given by the deadline, "No answer yet" included), `rate` = on_time / due."""
+
+    due: int = 0
+    on_time: int = 0
+    rate: float | None = None
 
 
 class Conversion(_Numbers):
@@ -165,6 +178,7 @@ class DigestNumbers(_Numbers):
     reps: list[RepRow]
     outcomes: Outcomes | None
     change: Change | None = None
+    feedback: FeedbackCounts = FeedbackCounts()
 
 
 class TierCohort(_Numbers):

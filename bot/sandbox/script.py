@@ -322,6 +322,7 @@ class Scenario:
         else:
             action = buttons(dm)["escalation_reassign"]
             said = "clicked Reassign"
+        replies = len(thread_replies(self.stack))
         self.stack.simulator.click(
             user=manager, action=action, channel=manager, message=dm
         ).raise_for_status()
@@ -333,7 +334,7 @@ class Scenario:
         new: int = wait(self.stack, moved, "the move")
         line = self.log.plain(settled(self.stack, manager, dm["ts"]))
         self.log.say(f"@{name} {said}; the DM now says: {line}")
-        reply = wait(self.stack, lambda: thread_replies(self.stack)[-1:], "the thread reply")
+        reply = wait(self.stack, lambda: thread_replies(self.stack)[replies:], "the thread reply")
         self.log.say(f"    in the card's thread: {self.log.plain(reply[0]['text'])}")
         return new
 

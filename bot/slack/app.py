@@ -19,7 +19,7 @@ from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_r
 from slack_sdk import WebClient
 
 from bot.slack.deps import Deps
-from bot.slack.listeners import commands, home
+from bot.slack.listeners import commands, feedback, home
 from bot.slack.listeners import decisions as listeners
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
         log.exception("Slack listener failed on a %s payload: %s", body.get("type"), error)
 
     listeners.register(app)
+    feedback.register(app)
     home.register(app)
     commands.register(app)
     return app

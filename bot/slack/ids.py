@@ -16,6 +16,8 @@ class ActionId(StrEnum):
     ESCALATION_TAKE = "escalation_take"
     ESCALATION_PICK = "escalation_pick"  # a select: the manager picks the new owner
     FEEDBACK = "handoff_feedback"  # + ":<answer>": one button per answer
+    NOT_A_FIT_REASON = "not_a_fit_reason"
+    NOT_A_FIT_NOTE = "not_a_fit_note"
 
 
 class BlockId(StrEnum):
@@ -25,6 +27,8 @@ class BlockId(StrEnum):
     REJECT_REASON = "reject_reason_block"
     REJECT_NOTE = "reject_note_block"
     ESCALATION = "escalation_actions"
+    NOT_A_FIT_REASON = "not_a_fit_reason_block"
+    NOT_A_FIT_NOTE = "not_a_fit_note_block"
     NOTICE_ACTIONS = "notice_actions"  # Accept / Reject on a reminder or a nudge
     FEEDBACK = "feedback_actions"
     SETTLED = "settled"  # the line that replaces a DM's buttons once acted on
@@ -41,6 +45,7 @@ class CallbackId(StrEnum):
     """Modals."""
 
     REJECT = "handoff_reject_modal"
+    NOT_A_FIT = "handoff_not_a_fit_modal"  # why a lead accepted earlier was not a fit
 
 
 METADATA_EVENT = "lead_handoff"

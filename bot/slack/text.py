@@ -167,7 +167,16 @@ def decision_text(
         who=who,
         status=decision.status,
         lead=decision.lead,
+        answer=FEEDBACK_WORDS.get(decision.status or "", decision.status),
     )
+
+
+FEEDBACK_WORDS = {
+    "connected": "Connected",
+    "meeting_booked": "Meeting booked",
+    "no_answer_yet": "No answer yet",
+    "not_a_fit": "Not a fit",
+}
 
 
 def reject_problem_text(problem: RejectProblem, reason: RejectReason | None) -> str:

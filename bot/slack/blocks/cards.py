@@ -145,11 +145,13 @@ def _next(card: Card) -> Mrkdwn:
 def _decision(card: Card) -> Block:
     if card.status == HandoffStatus.ACCEPTED and card.decided_at:
         minutes = (card.decided_at - card.created_at).total_seconds() / 60
+        since_first = (card.decided_at - card.first_handed_at).total_seconds() / 60
         text = mrkdwn(
             "card_accepted.md.j2",
             actor=mention(card.decided_by or "unknown"),
             response=duration(minutes),
             sla=sla_terms(card.sla) if card.sla else None,
+            speed_to_lead=duration(since_first) if card.moves else None,
         )
         return ContextBlock(block_id=BlockId.DECISION, elements=[MarkdownTextObject(text=text)])
     if card.status == HandoffStatus.REASSIGNED:

@@ -21,16 +21,11 @@ from slack_sdk.models.blocks import (
 from bot.handoffs.notices import Notice, NoticeKind
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.text import Mrkdwn, mrkdwn
+from bot.slack.text import FEEDBACK_WORDS, Mrkdwn, mrkdwn
 from store.models import Feedback
 
 OPTION_MAX = 75
-FEEDBACK_LABELS = {
-    Feedback.CONNECTED: "Connected",
-    Feedback.MEETING_BOOKED: "Meeting booked",
-    Feedback.NO_ANSWER_YET: "No answer yet",
-    Feedback.NOT_A_FIT: "Not a fit",
-}
+FEEDBACK_LABELS = {Feedback(answer): label for answer, label in FEEDBACK_WORDS.items()}
 # Which of a DM's blocks hold buttons (dropped once the DM is acted on).
 ACTION_BLOCKS = {BlockId.ESCALATION, BlockId.NOTICE_ACTIONS, BlockId.FEEDBACK}
 

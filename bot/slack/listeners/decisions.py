@@ -87,7 +87,8 @@ def _button(step: Any) -> Any:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
         handoff_id, actor = _clicked(body)
-        decision = _decide(context, step, handoff_id=handoff_id, actor=actor)
+        sla = context["deps"].sla
+        decision = _decide(context, step, handoff_id=handoff_id, actor=actor, sla=sla)
         if settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
             return  # a reminder's buttons: the DM now says what happened
         # In a channel the card itself shows a decision; App Home says it in a line.
@@ -147,7 +148,7 @@ def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
 
 
 # Take it: the manager accepts the lead personally.
-on_take = _manager_button(decisions.accept)
+on_take = _manager_button(decisions.accept, needs=("sla",))
 # Remind rep: a nudge to the rep, from the manager.
 on_remind = _manager_button(decisions.remind_rep, needs=("team", "reasons", "sla"))
 # Reassign: the lead goes to the next eligible rep, with a fresh deadline.

@@ -20,7 +20,15 @@ from bot.slack.text import Mrkdwn, date_token, decision_text
 log = logging.getLogger(__name__)
 
 # A DM is settled when the click did what it asked, or when it came too late to.
-SETTLES = {Verdict.DONE, Verdict.REASSIGNED, Verdict.REMINDED, Verdict.ALREADY, Verdict.GONE}
+SETTLES = {
+    Verdict.DONE,
+    Verdict.REASSIGNED,
+    Verdict.REMINDED,
+    Verdict.ALREADY,
+    Verdict.GONE,
+    Verdict.FEEDBACK_SAVED,
+    Verdict.FEEDBACK_POSTPONED,
+}
 
 
 def from_dm_actions(body: dict[str, Any]) -> bool:

@@ -26,9 +26,11 @@ from sqlmodel import Session
 from bot.config import TeamConfig
 from bot.handoffs.queue import Queue, QueueItem, load_queue
 from bot.reports.digest import week_so_far
-from bot.reports.format import FORMATTERS, duration, ordinal, tier_label, time_left
+from bot.reports.format import duration, ordinal, tier_label, time_left
 from bot.reports.numbers import DigestNumbers
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
+from bot.slack.blocks.digest import digest_blocks
+from bot.slack.blocks.notices import escalation_actions
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.text import Mrkdwn, date_token, escape, mention, mrkdwn
 
@@ -93,7 +95,7 @@ def home_view(
         blocks += [
             DividerBlock(),
             HeaderBlock(text="Your team this week"),
-            _section(mrkdwn("home_week.md.j2", m=week, **FORMATTERS)),
+            *digest_blocks(week)[1:],  # the digest's own sections, so the numbers agree
         ]
         title = f"Team's pending leads ({queue.team_total}), {late} past deadline"
         blocks += _leads(title, queue.team, queue.team_total, now=queue.as_of, manager=True)
@@ -144,12 +146,8 @@ def _rep_buttons(item: QueueItem) -> list[Any]:
 
 
 def _manager_buttons(item: QueueItem) -> list[Any]:
-    """A breached lead gets the escalation buttons; the rest need nothing from a manager."""
+    """A breached lead gets the manager's actions (Reassign, a pick of the new owner, Remind
+    rep, Take it); the rest need nothing from a manager."""
     if not item.breached:
         return []
-    value = str(item.handoff_id)
-    return [
-        ButtonElement(text="Reassign", action_id=ActionId.ESCALATION_REASSIGN, value=value),
-        ButtonElement(text="Remind rep", action_id=ActionId.ESCALATION_REMIND, value=value),
-        ButtonElement(text="Take it", action_id=ActionId.ESCALATION_TAKE, value=value),
-    ]
+    return list(escalation_actions(item.handoff_id, list(item.candidates)).elements)

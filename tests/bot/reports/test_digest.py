@@ -12,11 +12,15 @@ from sqlmodel import Session, col
 
 from bot.cli import main
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
+from bot.handoffs.decisions import Actor, accept
+from bot.handoffs.reassign import Move, reassign
 from bot.handoffs.sweep import sweep
+from bot.handoffs.team import sync_team
 from bot.reports.digest import last_scheduled, metrics, post_if_due, week_period
 from bot.reports.format import FORMATTERS
 from bot.slack.text import mention, mrkdwn
-from store.models import Handoff, Lead, Notification, Outbox, Outcome, Rep
+from store.models import Handoff, Lead, MoveReason, Notification, Outbox, Outcome, Rep
+from tests.bot.slack.listeners.bolt import hand_off
 from tests.helpers import NOW, RULES_TOML, TEAM_TOML, context
 from tests.scenarios import MONDAY, SLA, build, sla_of
 
@@ -253,3 +257,30 @@ def test_no_outcomes_means_no_outcome_section(engine: Engine) -> None:
             session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS
         ).model_dump()
     assert got["outcomes"] is None
+
+
+def test_speed_to_lead_counts_from_the_first_hand_off_not_the_last_move(engine: Engine) -> None:
+    """A lead moved after a breach and accepted by its second owner: its speed to lead runs
+    from its first hand-off, so the move does not hide the wait."""
+    team = context().team
+    sync_team(engine=engine, team=team)
+    first = hand_off(engine, "S1")
+    moved_at, accepted_at = NOW + timedelta(hours=5), NOW + timedelta(hours=5, minutes=30)
+    with Session(engine) as session:
+        new = reassign(
+            session=session,
+            handoff_id=first,
+            team=team,
+            sla=SLA,
+            now=moved_at,
+            move=Move(MoveReason.BREACH),
+        )
+        assert new is not None
+        assert new.rep_slack_id is not None
+        accept(session=session, handoff_id=new.id, actor=Actor(new.rep_slack_id), now=accepted_at)
+        session.commit()
+    week, period = week_period("2026-W47", team=team, now=NOW + timedelta(days=3))
+    with Session(engine) as session:
+        got = metrics(session=session, week=week, period=period, reasons=DEFAULT_REJECT_REASONS)
+    times = got.model_dump()["response_minutes"]["sql"]
+    assert times["median"] == 330.0  # 5 h 30 min, not 30 min

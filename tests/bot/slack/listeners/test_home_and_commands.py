@@ -71,6 +71,8 @@ def test_a_managers_home_shows_the_team_breaches_and_the_week(bolt: Bolt) -> Non
     assert "Team's pending leads (2), 2 past deadline" in text
     assert "overdue by 5 min" in text
     assert ActionId.ESCALATION_REASSIGN in text
+    assert ActionId.ESCALATION_PICK in text  # a pick of the eligible reps, as in the DM
+    assert "first handed off 4 h 5 min ago" in text
     assert "Your pending leads" not in text  # Dana is a manager, not a rep
 
 
