@@ -81,7 +81,9 @@ def routing_slots(*, session: Session, lock: bool = True) -> list[RepSlot]:
         .scalar_subquery()
     )
     load = case((reps.c.capacity.is_(None), 0), else_=pending).label("pending")
-    query = select(reps, load).where(reps.c.in_config.is_(True))
+    # Locked in one fixed order (by id): two transactions routing at once on PostgreSQL
+    # wait for each other instead of deadlocking.
+    query = select(reps, load).where(reps.c.in_config.is_(True)).order_by(reps.c.id)
     if lock:
         query = query.with_for_update(of=reps)
     return [

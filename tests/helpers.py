@@ -33,7 +33,7 @@ from store.models import Outbox, OutboxKind
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
-TOKEN = "s3cret-token"
+TOKEN = "s3cret-token-for-tests-0123456789abcdef"
 
 RULES_TOML = """\
 [scoring]

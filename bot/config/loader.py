@@ -11,7 +11,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -177,18 +177,30 @@ def _suggestion(loc: list[Any]) -> str:
 
 
 def _model_at(loc: list[Any]) -> type[BaseModel] | None:
-    """Gets the model class that validates the table at a key path, if one does."""
+    """Gets the model class that validates the table at a key path, if one does (a key of
+    a table of tables, like `sql` in `[sla.tiers.sql]`, is stepped over)."""
     model: Any = HandoffConfig
+    keyed = False  # the part before named a table of tables: this part is one of its keys
     for part in loc:
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
-        if field is None:
-            field = next((f for f in model.model_fields.values() if f.alias == part), None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        fields = model.model_fields
+        field = fields.get(part) or next((f for f in fields.values() if f.alias == part), None)
         if field is None:
             return None
+        keyed = _is_table_of_tables(field.annotation)
         model = _inner_model(field.annotation)
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _is_table_of_tables(annotation: Any) -> bool:
+    """Tells whether a field is a dict (`X | None` unwrapped), whose keys are names."""
+    if get_origin(annotation) is dict:
+        return True
+    return any(get_origin(arg) is dict for arg in getattr(annotation, "__args__", ()) or ())
 
 
 def _inner_model(annotation: Any) -> Any:
@@ -199,4 +211,6 @@ def _inner_model(annotation: Any) -> Any:
         inner = _inner_model(arg)
         if inner is not None:
             return inner
-    return annotation if isinstance(annotation, type) else None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None

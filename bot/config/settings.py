@@ -7,6 +7,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from store.db import DEFAULT_URL
 
+MIN_TOKEN_LENGTH = 32  # secrets.token_urlsafe(32) gives 43
+MAKE_TOKEN = "import secrets; print(secrets.token_urlsafe(32))"
+
 
 class Settings(BaseSettings):
     """Environment variables the processes read. Names are the variables' own."""
@@ -36,11 +39,16 @@ class Settings(BaseSettings):
     def missing_for_serve(self) -> list[str]:
         """Gets a line per setting `handoff serve` needs but does not have."""
         problems = []
-        if self.handoff_api_token is None or not self.handoff_api_token.get_secret_value():
+        make = f"export HANDOFF_API_TOKEN=$(python3 -c '{MAKE_TOKEN}')"
+        token = self.handoff_api_token.get_secret_value() if self.handoff_api_token else ""
+        if not token:
             problems.append(
                 "HANDOFF_API_TOKEN is not set: intake clients send it as "
-                "`Authorization: Bearer <token>`. Set it to a long random string, e.g. "
-                "export HANDOFF_API_TOKEN="
-                "$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+                f"`Authorization: Bearer <token>`. Set it to a long random string, e.g. {make}"
+            )
+        elif len(token) < MIN_TOKEN_LENGTH:
+            problems.append(
+                f"HANDOFF_API_TOKEN has {len(token)} characters: use at least "
+                f"{MIN_TOKEN_LENGTH}, so that it cannot be guessed. Make one with: {make}"
             )
         return problems

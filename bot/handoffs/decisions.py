@@ -23,7 +23,7 @@ from bot.handoffs.reassign import Move, candidates, reassign
 from bot.handoffs.verdicts import DONE, Actor, Decision, Verdict
 from store.handoffs import leave_pending
 from store.leads import set_disposition
-from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, MoveReason
+from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, MoveReason, Rep
 from store.reps import configured_reps
 
 NOTE_MAX = 3000
@@ -66,16 +66,27 @@ def about(*, session: Session, handoff_id: int, decision: Decision) -> Decision:
 
 
 def may_decide(*, session: Session, handoff: Handoff, actor: Actor) -> Decision:
-    """Tells whether `actor` may accept or reject this hand-off, and if not, why."""
+    """Tells whether `actor` may accept or reject this hand-off, and if not, why: its rep
+    while active, their manager, or for an unassigned lead any active rep."""
     reps = {rep.id: rep for rep in configured_reps(session=session)}
     assigned = reps.get(handoff.rep_id) if handoff.rep_id else None
     if assigned is None and handoff.rep_id is None:
-        if any(rep.slack_id == actor.slack_id for rep in reps.values()):
+        if _active_rep(session, actor) is not None:
             return Decision(Verdict.DONE)
         return Decision(Verdict.NOT_SALES)
-    if assigned is not None and actor.slack_id in (assigned.slack_id, assigned.manager_slack_id):
+    if assigned is not None and actor.slack_id == assigned.manager_slack_id:
+        return Decision(Verdict.DONE)
+    if assigned is not None and actor.slack_id == assigned.slack_id and assigned.active:
         return Decision(Verdict.DONE)
     return Decision(Verdict.NOT_YOURS, who=assigned.slack_id if assigned else None)
+
+
+def _active_rep(session: Session, actor: Actor) -> Rep | None:
+    """Gets the clicker as an active rep in the config (None: not one)."""
+    return next(
+        (r for r in configured_reps(session=session) if r.slack_id == actor.slack_id and r.active),
+        None,
+    )
 
 
 def _already(session: Session, handoff_id: int) -> Decision:
@@ -119,6 +130,8 @@ def accept(
     handoff = _authorised(session, handoff_id, actor)
     if isinstance(handoff, Decision):
         return handoff
+    if handoff.rep_id is None:  # Accept on an unassigned card: the clicker claims it
+        return claim(session=session, handoff_id=handoff_id, actor=actor, now=now, sla=sla)
     values = {"status": HandoffStatus.ACCEPTED, "decided_at": now, "decided_by": actor.slack_id}
     if not leave_pending(session=session, handoff_id=handoff_id, values=values):
         return _already(session, handoff_id)
@@ -139,7 +152,7 @@ def claim(
     handoff = session.get(Handoff, handoff_id)
     if handoff is None:
         return Decision(Verdict.GONE)
-    rep = next((r for r in configured_reps(session=session) if r.slack_id == actor.slack_id), None)
+    rep = _active_rep(session, actor)
     if rep is None:
         return Decision(Verdict.NOT_SALES_CLAIM)
     if handoff.rep_id is not None:

@@ -34,7 +34,7 @@ from bot.slack.simulator import Simulator
 from bot.slack.surface import SlackSurface, web_client
 from scoring import Activity, ScoringRules, compiled
 
-API_TOKEN = "demo-intake-token"
+API_TOKEN = "demo-intake-token-for-the-local-sandbox-only"
 SIGNING_SECRET = "demo-signing-secret"
 # Monday 2026-11-23, 09:30 in New York: the business calendar is open.
 DEMO_START = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)

@@ -23,7 +23,7 @@ from tests.helpers import RULES_TOML, TEAM_TOML, running_serve
 
 CLIENTS = 16
 HTTP_LEADS = 4000
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789abcdef0123456789"
 HANDOFF = Path(sys.executable).parent / "handoff"
 
 

@@ -37,7 +37,7 @@ from tests.helpers import (
 CLICKS = 20
 ROUNDS = 10
 SECRET = "bench-secret"
-TOKEN = "bench-token"
+TOKEN = "bench-token-0123456789abcdef0123456789"
 
 BARE_APP = """
 import sys

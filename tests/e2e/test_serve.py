@@ -13,7 +13,7 @@ import pytest
 
 from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
 
-TOKEN = "e2e-token"
+TOKEN = "e2e-token-0123456789abcdef0123456789"
 
 
 @pytest.fixture
@@ -53,3 +53,20 @@ def test_serve_without_a_token_says_what_to_set(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "HANDOFF_API_TOKEN is not set" in done.stderr
+
+
+def test_serve_refuses_a_short_token_and_says_how_to_make_one(tmp_path: Path) -> None:
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    env = {**os.environ, "HANDOFF_API_TOKEN": "x"}
+    done = subprocess.run(
+        [Path(sys.executable).parent / "handoff", "serve"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "HANDOFF_API_TOKEN has 1 characters: use at least 32" in done.stderr
+    assert "secrets.token_urlsafe(32)" in done.stderr

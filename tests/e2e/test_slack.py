@@ -36,7 +36,7 @@ from tests.helpers import (
     wait_for,
 )
 
-TOKEN = "e2e-token"
+TOKEN = "e2e-token-0123456789abcdef0123456789"
 SECRET = "e2e-signing-secret"
 CHANNEL = "C0123LEADS"
 

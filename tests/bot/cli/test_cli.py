@@ -364,3 +364,28 @@ def test_console_script_is_installed(tmp_path: Path, config: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["fit"] == 20.0
+
+
+def test_piped_into_head_a_command_ends_quietly(tmp_path: Path) -> None:
+    """`handoff score … | head -1`: the reader closes the pipe early; no BrokenPipeError."""
+    rows = (REPO / "examples" / "leads.csv").read_text(encoding="utf-8").splitlines()
+    header, body = rows[0], rows[1:]
+    many = [header] + [
+        row.replace(row.split(",")[0], f"{row.split(',')[0]}-{n}", 1)
+        for n in range(400)
+        for row in body
+    ]
+    leads = tmp_path / "many.csv"
+    leads.write_text("\n".join(many) + "\n", encoding="utf-8")
+    script = Path(sys.executable).parent / "handoff"
+    config = REPO / "handoff.example.toml"
+    command: list[str | Path] = [script, "score", "--config", config, "--leads", leads]
+    command += ["--format", "json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith(b"{")
+        process.stdout.close()  # what `head -1` does once it has its line
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert b"Traceback" not in err
+    assert b"BrokenPipe" not in err

@@ -102,9 +102,26 @@ def test_claim_is_for_unassigned_leads_and_team_members(engine: Engine) -> None:
     )
     outsider = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0STRANGER"))
     assert outsider == Decision(Verdict.NOT_SALES_CLAIM)
+    # An inactive rep is no longer on the team's roster for new work.
+    inactive = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0ZED"))
+    assert inactive == Decision(Verdict.NOT_SALES_CLAIM)
+    assert decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0ZED")) == Decision(
+        Verdict.NOT_SALES
+    )
     assert decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0GB")).ok
-    again = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0ZED"))
+    again = decide(engine, claim, handoff_id=handoff_id, actor=Actor("U0GB"))
     assert again == Decision(Verdict.HAS_OWNER)
+
+
+def test_accept_on_an_unassigned_card_gives_the_lead_to_the_clicker(engine: Engine) -> None:
+    handoff_id = hand_off(engine, reps=[{"slack_id": "U0GB", "name": "GB", "territories": ["GB"]}])
+    assert decide(engine, accept, handoff_id=handoff_id, actor=Actor("U0GB")) == Decision(
+        Verdict.DONE, status="accepted"
+    )
+    with Session(engine) as session:
+        handoff = session.get(Handoff, handoff_id)
+        assert handoff is not None
+        assert (handoff.status, handoff.decided_by, handoff.rep_id) == ("accepted", "U0GB", 1)
 
 
 def test_reject_checks_the_form_and_sets_the_disposition(engine: Engine) -> None:
