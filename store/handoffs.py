@@ -111,23 +111,27 @@ def record_posted(
 
 
 def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | None]:
-    """Gets (channel, message ts) of the card of a hand-off's chain; ts is None until it
-    is posted."""
+    """Gets (channel, message ts) of a hand-off's card: its own when it has one (hand-offs
+    from before chains each had a card), else the newest of its chain's; ts is None until
+    it is posted."""
     handoffs = table(Handoff)
+    own = (
+        session.connection()
+        .execute(
+            select(handoffs.c.channel, handoffs.c.message_ts).where(handoffs.c.id == handoff_id)
+        )
+        .first()
+    )
+    if own is None or own.message_ts is not None:
+        return (own.channel, own.message_ts) if own else (None, None)
     found = (
         select(handoffs.c.channel, handoffs.c.message_ts)
-        .where(
-            or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id)),
-            handoffs.c.message_ts.is_not(None),
-        )
-        .order_by(handoffs.c.id)
+        .where(handoffs.c.chain_id == _chain_of(handoff_id), handoffs.c.message_ts.is_not(None))
+        .order_by(handoffs.c.id.desc())
         .limit(1)
     )
     row = session.connection().execute(found).first()
-    if row is None:
-        own = select(handoffs.c.channel).where(handoffs.c.id == handoff_id)
-        return session.connection().execute(own).scalar(), None
-    return row.channel, row.message_ts
+    return (row.channel, row.message_ts) if row else (own.channel, None)
 
 
 def newest_of_chain(*, session: Session, handoff_id: int) -> int:

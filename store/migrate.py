@@ -29,6 +29,15 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
     return current_revision(engine)
 
 
+def downgrade(engine: Engine, revision: str) -> str | None:
+    """Takes the database back to `revision`; gets the revision it is at afterwards."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    return current_revision(engine)
+
+
 def current_revision(engine: Engine) -> str | None:
     """Gets the database's revision (None for an empty database)."""
     with engine.connect() as connection:

@@ -21,6 +21,11 @@ from store.outbox import OutboxEntry, enqueue
 from store.reps import routing_slots, save_turns
 
 
+class PickRefused(Exception):
+    """The rep a manager picked could not take the lead after all (they filled up or went
+    away since the list was drawn): the caller rolls the move back."""
+
+
 @dataclass(frozen=True)
 class Continues:
     """The chain a moved lead's new hand-off continues: its card stays where it is."""
@@ -105,6 +110,9 @@ def hand_to_reps(
     assignments = [
         rotation.assign(item.territory, held=item.held, pick=item.pick) for item in items
     ]
+    for item, assignment in zip(items, assignments, strict=True):
+        if item.pick is not None and assignment.rep is None:
+            raise PickRefused(assignment.reason or "the rep cannot take it now")
     save_turns(session=session, turns=rotation.changed)
     ids = create_handoffs(
         session=session,
@@ -120,6 +128,10 @@ def hand_to_reps(
             entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=team.channel))
         else:
             channel = item.continues.channel or team.channel
+            if item.continues.message_ts is None:
+                # Not posted yet (still queued, or given up): post it, drawn as it stands
+                # then. The sender posts a chain's card once, whichever entry comes first.
+                entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.card_update(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.moved(handoff_id=handoff_id, channel=channel))
     if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)

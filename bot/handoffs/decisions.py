@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from bot.config import Disposition, RejectReason, SlaConfig, TeamConfig
-from bot.handoffs.assignment import queue_card_update
+from bot.handoffs.assignment import PickRefused, queue_card_update
 from bot.handoffs.cards import lead_name
 from bot.handoffs.feedback import expect_feedback
 from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
@@ -279,7 +279,13 @@ def reassign_by_manager(
             return Decision(Verdict.NOT_ELIGIBLE, who=to)
         pick = chosen.id
     move = Move(MoveReason.MANAGER, by=actor.slack_id, to=pick)
-    new = reassign(session=session, handoff_id=handoff_id, team=team, sla=sla, now=now, move=move)
+    try:
+        new = reassign(
+            session=session, handoff_id=handoff_id, team=team, sla=sla, now=now, move=move
+        )
+    except PickRefused:  # eligible when listed, not any more: nothing moved
+        session.rollback()
+        return Decision(Verdict.NOT_ELIGIBLE, who=to)
     if new is None:
         return _already(session, handoff_id)
     return Decision(Verdict.REASSIGNED, who=new.rep_slack_id)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlmodel import Session
 
 from bot.config import RejectReason, SlaConfig, TeamConfig
@@ -176,8 +176,12 @@ def answer(
     if postponed and sla is not None:
         later = add_business_time(now, sla.feedback_within, _calendar(sla))
         values |= {"feedback_postponed": True, "feedback_next_at": later, "feedback_asks": 0}
-    table_ = table(Handoff)
-    session.connection().execute(update(table_).where(table_.c.id == handoff_id).values(**values))
+    handoffs = table(Handoff)
+    open_ = or_(handoffs.c.feedback.is_(None), handoffs.c.feedback == Feedback.NO_ANSWER_YET)
+    # One conditional UPDATE: of two answers at once, one is recorded and the other told.
+    statement = update(handoffs).where(handoffs.c.id == handoff_id, open_).values(**values)
+    if session.connection().execute(statement).rowcount != 1:
+        return Decision(Verdict.ALREADY, who=None, status="answered")
     properties = {"answer": given.value, "by": actor.slack_id, "handoff_id": handoff_id}
     if reason is not None:
         properties |= {"reason": reason.code, "reason_label": reason.label}

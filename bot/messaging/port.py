@@ -81,7 +81,9 @@ class ChatSurface(Protocol):
         """Replaces a posted card with its current state."""
         ...
 
-    def find_card(self, *, channel: str, handoff_id: int, since: float) -> Posted | None:
-        """Finds a card already posted for a hand-off (after a crash between posting and
-        recording it), looking at messages newer than `since` (a Unix time)."""
+    def find_card(
+        self, *, channel: str, handoff_ids: frozenset[int], since: float
+    ) -> Posted | None:
+        """Finds a card already posted for one of a lead's hand-offs (after a crash between
+        posting and recording it), looking at messages newer than `since` (a Unix time)."""
         ...

@@ -183,7 +183,10 @@ class Deliverer:
             return
         channel = channel or entry.channel or self.team.channel
         if entry.kind is OutboxKind.THREAD_REPLY:
-            self.pacer.wait(channel)  # in the card's thread; at the top when it never posted
+            if ts is None:  # the card never went out: the one posted later shows the move
+                log.warning("Thread reply %s skipped: hand-off %s has no card", entry.id, shown)
+                return
+            self.pacer.wait(channel)
             self.surface.post_moved(channel=channel, thread_ts=ts, card=card)
             return
         if entry.kind is OutboxKind.POST_CARD:
@@ -191,7 +194,10 @@ class Deliverer:
                 self._post(entry, channel, card)
             return
         if ts is None:
-            raise DeliveryError("not_posted_yet")  # its post is still queued: retry later
+            # Nothing posted yet: the chain's post, queued before this in the channel (or
+            # replayed from the dead letters), draws the card as it stands when it goes.
+            log.info("Card update %s skipped: hand-off %s is not posted yet", entry.id, shown)
+            return
         self.pacer.wait(channel)
         self.surface.update_card(posted=Posted(channel, ts), card=card)
 
@@ -249,7 +255,8 @@ class Deliverer:
         found = None
         if entry.attempts > 0:  # an earlier try may have posted before we could record it
             since = entry.created_at.timestamp() - RECONCILE_WINDOW_S
-            found = self.surface.find_card(channel=channel, handoff_id=card.handoff_id, since=since)
+            chain = frozenset(leg.id for leg in card.journey) | {card.handoff_id}
+            found = self.surface.find_card(channel=channel, handoff_ids=chain, since=since)
         if found is None:
             self.pacer.wait(channel)
             found = self.surface.post_card(channel=channel, card=card)

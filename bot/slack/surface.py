@@ -176,8 +176,10 @@ class SlackSurface:
             blocks=to_dicts(card_blocks(card)),
         )
 
-    def find_card(self, *, channel: str, handoff_id: int, since: float) -> Posted | None:
-        """Looks through recent channel history for this hand-off's card."""
+    def find_card(
+        self, *, channel: str, handoff_ids: frozenset[int], since: float
+    ) -> Posted | None:
+        """Looks through recent channel history for a card of one of the lead's hand-offs."""
         response = self._call(
             self.client.conversations_history,
             channel=channel,
@@ -190,7 +192,7 @@ class SlackSurface:
             payload = metadata.get("event_payload") or {}
             if (
                 metadata.get("event_type") == METADATA_EVENT
-                and payload.get("handoff_id") == handoff_id
+                and payload.get("handoff_id") in handoff_ids
             ):
                 return Posted(channel=channel, ts=str(message["ts"]))
         return None

@@ -39,34 +39,31 @@ def test_serve_takes_leads_over_http(server: str) -> None:
         assert client.post("/api/leads", json=body).status_code == 401
 
 
-def test_serve_without_a_token_says_what_to_set(tmp_path: Path) -> None:
-    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+def serve_refused(workdir: Path, token: str | None) -> subprocess.CompletedProcess[str]:
+    """Starts `handoff serve` with that API token (None: unset), expecting a refusal."""
+    (workdir / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
     env = {k: v for k, v in os.environ.items() if k != "HANDOFF_API_TOKEN"}
-    done = subprocess.run(
+    if token is not None:
+        env["HANDOFF_API_TOKEN"] = token
+    return subprocess.run(
         [Path(sys.executable).parent / "handoff", "serve"],
-        cwd=tmp_path,
+        cwd=workdir,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def test_serve_without_a_token_says_what_to_set(tmp_path: Path) -> None:
+    done = serve_refused(tmp_path, None)
     assert done.returncode == 2
     assert "HANDOFF_API_TOKEN is not set" in done.stderr
 
 
 def test_serve_refuses_a_short_token_and_says_how_to_make_one(tmp_path: Path) -> None:
-    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-    env = {**os.environ, "HANDOFF_API_TOKEN": "x"}
-    done = subprocess.run(
-        [Path(sys.executable).parent / "handoff", "serve"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = serve_refused(tmp_path, "x")
     assert done.returncode == 2
     assert "HANDOFF_API_TOKEN has 1 characters: use at least 32" in done.stderr
     assert "secrets.token_urlsafe(32)" in done.stderr

@@ -224,6 +224,22 @@ def test_upgrading_chains_the_hand_offs_a_lead_already_had(database_url: str) ->
                     ),
                     {"id": handoff_id, "lead": lead, "status": status, "at": at},
                 )
+            # Rows that point at hand-offs, as every installation has (cards, reminders).
+            connection.execute(
+                text(
+                    "INSERT INTO outbox (kind, channel, payload, handoff_id, status, attempts,"
+                    " next_attempt_at, created_at) VALUES"
+                    " ('post_card', 'C1', '{}', 1, 'sent', 1, :at, :at)"
+                ),
+                {"at": at},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO notification (key, kind, handoff_id, level, created_at)"
+                    " VALUES ('reminder:4', 'reminder', 4, 0, :at)"
+                ),
+                {"at": at},
+            )
         assert upgrade(engine) == head_revision()
         with engine.connect() as connection:
             rows = connection.execute(

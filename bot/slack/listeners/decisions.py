@@ -7,11 +7,13 @@ submission is the exception: validation errors must travel in the ack itself.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from pydantic import BaseModel
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot.handoffs import decisions
@@ -22,6 +24,8 @@ from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listeners.dms import DmAt, settle_after, settle_later, settle_line
 from bot.slack.listeners.home import publish_home
 from bot.slack.text import decision_text, reject_problem_text
+
+log = logging.getLogger(__name__)
 
 
 class RejectState(BaseModel):
@@ -92,7 +96,8 @@ def _button(step: Any) -> Any:
         if settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
             return  # a reminder's buttons: the DM now says what happened
         # In a channel the card itself shows a decision; App Home says it in a line.
-        message = "" if decision.ok and not _from_home(body) else decision_text(decision)
+        told = decision_text(decision, clicker=actor.slack_id)
+        message = "" if decision.ok and not _from_home(body) else told
         _answer(client, body, context, actor.slack_id, message)
 
     return listener
@@ -200,7 +205,12 @@ def on_reject_reason(
         for k in ("type", "callback_id", "private_metadata", "title", "submit", "close")
         if k in view
     }
-    client.views_update(view_id=view["id"], hash=view.get("hash"), view={**shown, "blocks": blocks})
+    try:
+        client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view={**shown, "blocks": blocks}
+        )
+    except SlackApiError as exc:  # a newer choice redrew it first (hash_conflict), or it closed
+        log.info("Reject dialog not redrawn: %s", exc.response.get("error"))
 
 
 def on_reject_submit(

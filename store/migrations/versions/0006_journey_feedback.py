@@ -40,7 +40,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("feedback", sa.String(length=20), nullable=True))
         batch.add_column(sa.Column("feedback_at", UTCDateTime(), nullable=True))
         batch.add_column(
-            sa.Column("feedback_postponed", sa.Boolean(), nullable=False, server_default=sa.false())
+            # A literal default: an SQL expression would make Alembic rebuild the table on
+            # SQLite, and dropping `handoff` fails on the outbox rows that point at it.
+            sa.Column("feedback_postponed", sa.Boolean(), nullable=False, server_default="0")
         )
     op.create_index("ix_handoff_chain_id", "handoff", ["chain_id"], unique=False)
     op.create_index("ix_handoff_feedback_next_at", "handoff", ["feedback_next_at"], unique=False)
@@ -88,6 +90,10 @@ def _chain_existing() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # Dropping columns rebuilds the table on SQLite: the rows that point at hand-offs
+        # (outbox, notifications) are checked at commit, once the table is back.
+        op.execute("PRAGMA defer_foreign_keys = ON")
     op.drop_index("ix_handoff_feedback_next_at", table_name="handoff")
     op.drop_index("ix_handoff_chain_id", table_name="handoff")
     with op.batch_alter_table("handoff") as batch:

@@ -214,3 +214,29 @@ def test_a_lead_never_goes_back_to_a_rep_who_held_it(engine: Engine) -> None:
     with Session(engine) as session:
         named = about(session=session, handoff_id=second.id, decision=decision)
     assert decision_text(named) == "Lead A: reassigned to nobody (posted for anyone to claim)."
+
+
+def test_a_pick_that_is_no_longer_eligible_moves_nothing(engine: Engine) -> None:
+    """The manager picked from the list; by the time the move runs the rep cannot take it
+    (here: away). Nothing moves, and the manager is told to pick another."""
+    from store.reps import set_out_of_office
+
+    handoff_id = hand_off(engine)
+    with Session(engine) as session:
+        set_out_of_office(session=session, slack_id="U0CHLOE", away=True)
+        session.commit()
+    picked = decide(
+        engine,
+        reassign_by_manager,
+        handoff_id=handoff_id,
+        actor=Actor("U0DANA"),
+        team=context().team,
+        sla=None,
+        to="U0CHLOE",
+    )
+    assert picked == Decision(Verdict.NOT_ELIGIBLE, who="U0CHLOE")
+    with Session(engine) as session:
+        handoff = session.get(Handoff, handoff_id)
+        assert handoff is not None
+        assert handoff.status == "pending"
+        assert session.scalars(select(Handoff)).all() == [handoff]

@@ -198,8 +198,10 @@ def test_an_away_reps_leads_move_at_the_next_sweep(engine: Engine) -> None:
         kinds = session.scalars(select(col(Outbox.kind)).order_by(col(Outbox.id))).all()
     assert card.reassigned_to == "U0CHLOE"
     assert not card.breached
-    # One card per lead: the move redraws it and says so in its thread.
-    assert kinds == ["post_card", "update_card", "thread_reply"]
+    # One card per lead: the move redraws it and says so in its thread. The first card was
+    # not sent yet here, so the move queues its post too (the sender posts a lead's card
+    # once, whichever of the two goes first).
+    assert kinds == ["post_card", "post_card", "update_card", "thread_reply"]
     with Session(engine) as session:
         new = newest_of_chain(session=session, handoff_id=handoff_id)
         moved = load_card(

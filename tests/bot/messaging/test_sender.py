@@ -67,13 +67,15 @@ def make_deliverer(engine: Engine, sandbox: SlackSandbox, clock: Clock) -> Deliv
     )
 
 
-def hand_off(engine: Engine, count: int, *, name: str = "Lead") -> list[int]:
+def hand_off(engine: Engine, count: int, *, name: str = "Lead", prefix: str = "L") -> list[int]:
     """Creates `count` pending hand-offs (each with a queued card); gets their ids."""
     ctx = context()
     sync_team(engine=engine, team=ctx.team)
     bodies = [
         LeadIn.model_validate(
-            lead_body(f"L{i}", first_name=name, employees=100, country="US", activities=[demo()])
+            lead_body(
+                f"{prefix}{i}", first_name=name, employees=100, country="US", activities=[demo()]
+            )
         )
         for i in range(count)
     ]
@@ -84,7 +86,8 @@ def hand_off(engine: Engine, count: int, *, name: str = "Lead") -> list[int]:
 
 
 def posted_ids(sandbox: SlackSandbox) -> list[int]:
-    return [m["metadata"]["event_payload"]["handoff_id"] for m in sandbox.channel(CHANNEL)]
+    cards = [m for m in sandbox.channel(CHANNEL) if "metadata" in m]  # not thread replies
+    return [m["metadata"]["event_payload"]["handoff_id"] for m in cards]
 
 
 def drain(deliverer: Deliverer, clock: Clock, rounds: int = 100) -> None:
@@ -302,3 +305,69 @@ def test_entries_queued_by_the_previous_version_still_go_out(
     assert breach["text"] == "Breach"
     assert ActionId.ESCALATION_REASSIGN in json.dumps(breach["blocks"])
     assert sandbox.channel(CHANNEL)[-1]["text"] == "Old digest"
+
+
+def _move(engine: Engine, handoff_id: int) -> int:
+    """Moves a lead as the sweep does when its rep is away; gets the new hand-off."""
+    from bot.handoffs.reassign import Move, reassign
+    from store.models import MoveReason
+
+    with Session(engine) as session:
+        new = reassign(
+            session=session,
+            handoff_id=handoff_id,
+            team=context().team,
+            sla=None,
+            now=NOW,
+            move=Move(MoveReason.AWAY),
+        )
+        session.commit()
+    assert new is not None
+    return new.id
+
+
+def test_a_move_after_a_post_that_crashed_unrecorded_makes_no_second_card(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """The first try posted (with the first hand-off's id) and died before recording it;
+    the lead then moved: the retry finds the card by the lead's chain, not by the newest
+    hand-off's id, and redraws it."""
+    (first,) = hand_off(engine, 1)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    with Session(engine) as session:
+        from bot.handoffs.cards import load_card
+
+        card = load_card(
+            session=session, handoff_id=first, team=deliverer.team, reasons=deliverer.reasons
+        )
+        session.connection().execute(table(Outbox).update().values(attempts=1))
+        session.commit()
+    deliverer.surface.post_card(channel=CHANNEL, card=card)
+    second = _move(engine, first)
+    drain(deliverer, clock, rounds=5)
+    assert posted_ids(sandbox) == [first]  # one card
+    assert len(sandbox.calls_to("chat.postMessage")) == 2  # the card, and the thread reply
+    (reply,) = [m for m in sandbox.calls_to("chat.postMessage") if m.args.get("thread_ts")]
+    assert reply.args["thread_ts"] == sandbox.channel(CHANNEL)[0]["ts"]
+    updated = sandbox.calls_to("chat.update")[-1].args
+    assert f'"value": "{second}"' in json.dumps(updated["blocks"])  # buttons act on the newest
+
+
+def test_a_move_whose_first_card_never_went_out_posts_it_and_holds_nothing(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """The first post died (the app was not in the channel); the lead moved, then another
+    lead came: the moved lead gets its card, and the channel is not held."""
+    (first,) = hand_off(engine, 1)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    sandbox.fail("chat.postMessage", error="not_in_channel")
+    drain(deliverer, clock, rounds=2)
+    assert posted_ids(sandbox) == []
+    second = _move(engine, first)
+    (later,) = hand_off(engine, 1, name="Later", prefix="LATER")
+    drain(deliverer, clock, rounds=5)
+    assert posted_ids(sandbox) == [second, later]  # the moved lead's card, then the new one
+    assert clock.slept < 10  # nothing waited out a backoff
+    with Session(engine) as session:
+        dead = session.scalars(select(Outbox).where(col(Outbox.status) == "dead")).all()
+    assert [entry.handoff_id for entry in dead] == [first]

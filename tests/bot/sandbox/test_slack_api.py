@@ -99,7 +99,7 @@ def test_replies_and_requests_match_slacks_description(
     check(first, response_schema(spec, "chat.postMessage"))
     posted = surface.post_card(channel="C0123LEADS", card=sample_card())
     surface.update_card(posted=posted, card=sample_card(status="accepted"))
-    assert surface.find_card(channel="C0123LEADS", handoff_id=7, since=0) == posted
+    assert surface.find_card(channel="C0123LEADS", handoff_ids=frozenset({7}), since=0) == posted
     replies = {
         "auth.test": client.auth_test().data,
         "users.info": client.users_info(user="U0ALICE").data,
