@@ -65,6 +65,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+    DROPPED = "dropped"  # dead, then dropped by an admin (`handoff outbox drop`)
 
 
 class OutboxKind(StrEnum):

@@ -25,12 +25,23 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.cli import calibrate, check, demo, intake, outcomes, reports, scoring, service, sla
+from bot.cli import (
+    calibrate,
+    check,
+    demo,
+    intake,
+    outbox,
+    outcomes,
+    reports,
+    scoring,
+    service,
+    sla,
+)
 from bot.cli.leadfiles import FileProblem
 from bot.config import ConfigError
 from bot.runtime.database import DatabaseUnavailable
 
-GROUPS = (check, scoring, calibrate, demo, service, sla, reports, outcomes, intake)
+GROUPS = (check, scoring, calibrate, demo, service, sla, reports, outcomes, intake, outbox)
 
 
 def build_parser() -> argparse.ArgumentParser:

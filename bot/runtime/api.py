@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, QueuePool, text
+from sqlalchemy import Engine, QueuePool
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,8 +31,12 @@ from bot.handoffs.intake import Context, UnknownLead, ingest_activity, ingest_le
 from bot.handoffs.outcomes import record
 from scoring import ScoringRules
 from store.db import is_sqlite
+from store.dead_letters import health
+from store.health import probe_write
 
 log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT_S = 1.5  # /healthz answers within 2 s, whatever holds the database
 
 MAX_BODY_BYTES = 1024 * 1024
 UNAUTHORISED = "missing or wrong API token: send `Authorization: Bearer $HANDOFF_API_TOKEN`"
@@ -219,15 +224,27 @@ def _routes(app: FastAPI) -> None:
 
 def _health(app: FastAPI) -> None:
     @app.get("/healthz")
-    def healthz(request: Request) -> JSONResponse:
-        """Tells whether the app and its database answer."""
+    async def healthz(request: Request) -> JSONResponse:
+        """Tells whether the app can write to its database (a write rolled back, within
+        2 seconds), and how the Slack outbox stands (dead and overdue entries)."""
+        state = _state(request)
+
+        def check() -> dict[str, Any]:
+            probe_write(state.engine, timeout_s=HEALTH_TIMEOUT_S)
+            with Session(state.engine) as session:
+                return health(session=session, now=state.clock())
+
+        loop = asyncio.get_running_loop()
         try:
-            with _state(request).engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            log.warning("health check: database unreachable: %s", exc)
-            return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok"})
+            outbox = await asyncio.wait_for(
+                loop.run_in_executor(None, check), timeout=HEALTH_TIMEOUT_S + 0.5
+            )
+        except (SQLAlchemyError, sqlite3.Error, TimeoutError) as exc:
+            log.warning("health check: database cannot be written: %r", exc)
+            body = {"status": "error", "database": "cannot be written"}
+            return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
+        status = "degraded" if outbox["dead"] or outbox["overdue"] else "ok"
+        return JSONResponse({"status": status, "database": "ok", "outbox": outbox})
 
 
 async def _in_transaction(

@@ -164,7 +164,7 @@ def _start_background(
         handler = start_socket_mode(bolt, settings.slack_app_token.get_secret_value())
         stops.append(handler.close)
     else:
-        mount(api, bolt)
+        mount(api, bolt, signing_secret=secret)
     return stops
 
 

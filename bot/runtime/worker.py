@@ -32,6 +32,19 @@ from store.lease import Lease, make_lease
 
 log = logging.getLogger(__name__)
 
+
+class _SkippedRuns(logging.Filter):
+    """Drops APScheduler's "maximum number of running instances reached": a job that is
+    still running when its next turn comes is skipped on purpose (max_instances=1), and
+    while a backlog drains that would be a warning a second."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances reached" not in record.getMessage()
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_SkippedRuns())
+logging.getLogger("apscheduler.executors.default").addFilter(_SkippedRuns())
+
 LEASE_TTL = timedelta(seconds=30)
 SWEEP_EVERY_S = 60
 SEND_EVERY_S = 1

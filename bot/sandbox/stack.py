@@ -155,7 +155,8 @@ class DemoStack:
             sla=settings.sla,
             wake_sender=self.worker.wake,
         )
-        mount(api, create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps))
+        bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
+        mount(api, bolt, signing_secret=SIGNING_SECRET)
         self.app_url = self._serve(api)
         self._connect_page(team)
         self.worker.start()

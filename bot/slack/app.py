@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.deps import Deps
 from bot.slack.listeners import commands, feedback, home
@@ -38,6 +40,9 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.exception("Slack listener failed on a %s payload: %s", body.get("type"), error)
 
+    # Bolt logs a refused request's whole body at INFO (hundreds of kB from a scanner):
+    # `mount` refuses those first, in one line.
+    logging.getLogger("slack_bolt.RequestVerification").setLevel(logging.WARNING)
     listeners.register(app)
     feedback.register(app)
     home.register(app)
@@ -45,13 +50,29 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     return app
 
 
-def mount(api: FastAPI, app: App, *, path: str = "/slack/events") -> None:
-    """Serves the Bolt app from the FastAPI app (signatures checked by Bolt)."""
+def mount(api: FastAPI, app: App, *, signing_secret: str, path: str = "/slack/events") -> None:
+    """Serves the Bolt app from the FastAPI app. The signature is checked before the body
+    is parsed (a forged or broken request is refused without being read as JSON), then
+    Bolt checks it again; a body Slack would never send is a 400, never a 500."""
+    verifier = SignatureVerifier(signing_secret)
 
     @api.post(path, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
         body = await request.body()
-        bolt_request = to_bolt_request(request, body)
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            # One line, never the body: it may be large, or carry what it should not.
+            log.warning(
+                "Refused %s %s: invalid or missing Slack signature (%d bytes)",
+                request.method,
+                request.url.path,
+                len(body),
+            )
+            return JSONResponse({"error": "invalid request"}, status_code=401)
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:  # not Slack's shape
+            log.warning("Refused %s %s: unreadable body (%s)", request.method, path, exc)
+            return JSONResponse({"error": "unreadable body"}, status_code=400)
         # Listeners make blocking calls (database, Web API): dispatch off the event loop.
         bolt_response = await asyncio.get_running_loop().run_in_executor(
             None, app.dispatch, bolt_request

@@ -55,7 +55,7 @@ def accept(ack):
     ack()
 
 api = FastAPI()
-mount(api, app)
+mount(api, app, signing_secret=sys.argv[1])
 uvicorn.run(api, host="127.0.0.1", port=0, log_level="info")
 """
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.runtime.api import AppState, create_api
 from store.db import make_engine
+from store.migrate import upgrade
 from store.models import Handoff, Lead
 from tests.helpers import AUTH, TOKEN, demo, lead_body, make_client, post_lead, rules, team
 
@@ -161,8 +163,27 @@ def test_numeric_external_ids_are_ids(client: TestClient) -> None:
     assert body["score"]["external_id"] == "90210"
 
 
+HEALTHY = {"status": "ok", "database": "ok", "outbox": {"dead": 0, "pending": 0, "overdue": 0}}
+
+
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json() == HEALTHY
+
+
+def test_healthz_counts_dead_and_overdue_slack_messages(engine: Engine) -> None:
+    from store.models import Outbox
+
+    with make_client(engine) as client:
+        post_lead(client, lead_body("H", employees=100, country="US", activities=[demo()]))
+        with Session(engine) as session:
+            entries = session.scalars(select(Outbox).order_by(col(Outbox.id))).all()
+            entries[0].status = "dead"
+            entries[0].last_error = "channel_not_found: check team.channel"
+            session.add(entries[0])
+            session.commit()
+        body = client.get("/healthz").json()
+    assert body["status"] == "degraded"
+    assert body["outbox"]["dead"] == 1
 
 
 def test_healthz_is_503_when_the_database_is_unreachable() -> None:
@@ -171,4 +192,46 @@ def test_healthz_is_503_when_the_database_is_unreachable() -> None:
     with TestClient(create_api(state)) as client:
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "error", "database": "unreachable"}
+    assert response.headers["Retry-After"] == "5"
+    assert response.json() == {"status": "error", "database": "cannot be written"}
+
+
+def test_healthz_says_so_within_2_s_when_another_process_holds_the_write_lock(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+    import time
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    holder = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process writing, for as long as it likes
+    try:
+        state = AppState(engine=engine, rules=rules(), team=team(), api_token=TOKEN)
+        with TestClient(create_api(state)) as client:
+            began = time.monotonic()
+            response = client.get("/healthz")
+            waited = time.monotonic() - began
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        engine.dispose()
+    assert response.status_code == 503
+    assert waited < 2.5  # the answer comes in time, not after the 30-second busy timeout
+
+
+def test_healthz_is_503_on_a_read_only_database(tmp_path: Path) -> None:
+    """The database opened read-only (as a read-only file or mount makes it; file modes
+    cannot show it to root, who runs CI): reads work, writes fail, and health says so."""
+    path = tmp_path / "ro.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    readonly = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    state = AppState(engine=readonly, rules=rules(), team=team(), api_token=TOKEN)
+    with TestClient(create_api(state)) as client:
+        response = client.get("/healthz")
+    readonly.dispose()
+    assert response.status_code == 503
+    assert response.json()["database"] == "cannot be written"

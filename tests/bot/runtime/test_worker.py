@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import Engine
 
 from bot.config import DEFAULT_REJECT_REASONS
@@ -53,3 +55,15 @@ def test_exactly_one_worker_sweeps_and_a_standby_takes_over(engine: Engine) -> N
         for worker in workers:
             if worker.scheduler.running:
                 worker.stop()
+
+
+def test_skipped_runs_of_a_busy_job_are_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    """A job still running at its next turn is skipped on purpose: no warning a second."""
+    # bot.runtime.worker, imported above, installs the filter.
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.INFO):
+        scheduler.warning(
+            'Execution of job "x" skipped: maximum number of running instances reached (1)'
+        )
+        scheduler.warning("Run time of job x was missed by 0:00:07")
+    assert [r.getMessage() for r in caplog.records] == ["Run time of job x was missed by 0:00:07"]
