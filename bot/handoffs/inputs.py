@@ -5,6 +5,7 @@ One model for every path in, so the API and `handoff import` agree on what is va
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
@@ -79,7 +80,40 @@ ExternalId = Annotated[
 
 def _aware(value: datetime) -> datetime:
     """Takes a time without an offset as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-12:00 is past the year 9999 in UTC
+        raise ValueError("is out of range once converted to UTC") from None
+
+
+def _not_a_number(value: Any) -> Any:
+    """A time is written as ISO 8601: a bare number (0, 1700000000) is refused, not read
+    as seconds since 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date-time, not a number")
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_not_a_number)]
+
+
+def storable(value: Any, where: str = "") -> Any:
+    """Checks that a value can be stored as given, in text and JSON columns of both
+    databases: no NUL character in any text, no NaN or infinite number, at any depth."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{where + ': ' if where else ''}contains a NUL character (\\u0000)")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where + ': ' if where else ''}must be a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            storable(str(key), f"{where}.{key}" if where else str(key))
+            storable(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            storable(item, f"{where}[{index}]")
+    return value
 
 
 class ActivityIn(BaseModel):
@@ -90,8 +124,13 @@ class ActivityIn(BaseModel):
 
     id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
     kind: str = Field(min_length=1, max_length=100)
-    occurred_at: datetime
+    occurred_at: Instant
     properties: dict[str, Any] = {}
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return value if isinstance(value, BaseModel) else storable(value)
 
     @field_validator("occurred_at")
     @classmethod
@@ -136,10 +175,20 @@ class LeadIn(BaseModel):
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return (
+            value
+            if isinstance(value, list) and value and isinstance(value[0], BaseModel)
+            else storable(value)
+        )
+
     @model_validator(mode="after")
     def _extras_are_attributes(self) -> Self:
         extra = self.model_extra or {}
         if extra:
+            storable(extra)  # unknown keys become attributes: they must be storable too
             self.attributes = {**extra, **self.attributes}
             extra.clear()
         return self
@@ -171,7 +220,12 @@ class OutcomeIn(BaseModel):
     stage: Literal["opportunity", "closed_won", "closed_lost"]
     amount: Amount = None
 
-    occurred_at: datetime
+    occurred_at: Instant
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        return storable(value)
 
     @field_validator("occurred_at")
     @classmethod

@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, QueuePool
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +38,8 @@ from store.health import probe_write
 log = logging.getLogger(__name__)
 
 HEALTH_TIMEOUT_S = 1.5  # /healthz answers within 2 s, whatever holds the database
+TRANSIENT_TRIES = 3  # tries of a request's transaction when the database error is transient
+RETRY_AFTER_S = 5  # what a 503 tells the client to wait
 
 MAX_BODY_BYTES = 1024 * 1024
 UNAUTHORISED = "missing or wrong API token: send `Authorization: Bearer $HANDOFF_API_TOKEN`"
@@ -137,6 +140,7 @@ def create_api(state: AppState) -> FastAPI:
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, _invalid_body)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownLead, _unknown_lead)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
     _routes(app)
     return app
 
@@ -252,12 +256,25 @@ async def _in_transaction(
 ) -> dict[str, Any]:
     """Runs `work` in one transaction on the database executor; gets its result."""
 
-    def run() -> dict[str, Any]:
+    def once() -> dict[str, Any]:
         context = Context(rules=state.rules, team=state.team, now=state.clock(), sla=state.sla)
         with Session(state.engine, expire_on_commit=False) as session:
             result = work(session, context)
             session.commit()
         return result
+
+    def run() -> dict[str, Any]:
+        # A deadlock, a serialization failure or a dropped connection is retried here a
+        # few times, before anything is answered: the client sees one 200, or one 503.
+        for attempt in range(1, TRANSIENT_TRIES + 1):
+            try:
+                return once()
+            except OperationalError as exc:
+                if attempt == TRANSIENT_TRIES or not _transient(exc):
+                    raise
+                log.info("Retrying a request after a transient database error: %s", exc.orig)
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
 
     executor: ThreadPoolExecutor = request.app.state.executor
     return await asyncio.get_running_loop().run_in_executor(executor, run)
@@ -267,6 +284,27 @@ async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONR
     errors = field_errors(exc.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return JSONResponse({"detail": f"invalid request body: {summary}", "errors": errors}, 422)
+
+
+def _transient(exc: OperationalError) -> bool:
+    """Tells whether retrying the transaction may succeed: PostgreSQL's deadlock and
+    serialization failures, and dropped connections. (SQLite's "database is locked" comes
+    after its busy timeout has waited already: not retried.)"""
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    return code in ("40001", "40P01") or code.startswith("08") or exc.connection_invalidated
+
+
+async def _database_busy(request: Request, exc: OperationalError) -> JSONResponse:
+    """The database is locked, read-only, full or down: 503, to be tried again, with what
+    happened (the request changed nothing)."""
+    log.warning(
+        "Refused %s %s: database unavailable: %s", request.method, request.url.path, exc.orig
+    )
+    body = {
+        "detail": "the database cannot take this now (locked, read-only, full or down); "
+        "nothing was stored: send it again later",
+    }
+    return JSONResponse(body, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 async def _unknown_lead(_request: Request, exc: UnknownLead) -> JSONResponse:

@@ -235,3 +235,53 @@ def test_healthz_is_503_on_a_read_only_database(tmp_path: Path) -> None:
     readonly.dispose()
     assert response.status_code == 503
     assert response.json()["database"] == "cannot be written"
+
+
+def test_a_lead_sent_to_a_database_that_cannot_be_written_gets_503_and_retry_after(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "ro.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    readonly = make_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    state = AppState(engine=readonly, rules=rules(), team=team(), api_token=TOKEN)
+    with TestClient(create_api(state)) as client:
+        response = post_lead(client, lead_body("RO", employees=100, country="US"))
+    readonly.dispose()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "nothing was stored: send it again later" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"company": "Acme\x00"}, "company", "NUL character"),
+        ({"notes": "a\x00b"}, "(body)", "notes: contains a NUL character"),
+        ({"attributes": {"x": float("nan")}}, "attributes", "x: must be a finite number"),
+        (
+            {"activities": [{"kind": "demo", "occurred_at": "9999-12-31T23:00-12:00"}]},
+            "activities[0].occurred_at",
+            "out of range",
+        ),
+        (
+            {"activities": [{"kind": "demo", "occurred_at": 0}]},
+            "activities[0].occurred_at",
+            "not a number",
+        ),
+    ],
+)
+def test_values_no_database_can_store_are_422_naming_the_field(
+    client: TestClient, change: dict[str, object], field: str, message: str
+) -> None:
+    import json
+
+    body = json.dumps({**lead_body("BAD"), **change}, allow_nan=True)
+    response = client.post(
+        "/api/leads", content=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == field
+    assert message in error["message"]
