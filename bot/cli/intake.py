@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.cli.common import Subcommands, command, config_option, database
-from bot.cli.leadfiles import LeadRow, RowError, read_activities, read_leads
+from bot.cli.leadfiles import LeadRow, RowError, count_rows, read_activities, read_leads
 from bot.cli.progress import Progress
+from bot.cli.scoring import field_names, warn_unused_fields
 from bot.config import Settings, load_config
 from bot.handoffs.inputs import LeadIn, field_errors
 from bot.handoffs.intake import Context, ingest_leads
@@ -68,11 +69,6 @@ def _lead_in(row: LeadRow, options: ImportOptions, activities: list[dict[str, An
     )
 
 
-def _count_rows(path: Path) -> int:
-    with path.open("rb") as handle:
-        return max(sum(1 for _ in handle) - 1, 0)
-
-
 def run_import(*, engine: Engine, options: ImportOptions, context: Context) -> int:
     """Imports a lead file; prints bad rows and a summary; gets the exit code.
 
@@ -81,12 +77,14 @@ def run_import(*, engine: Engine, options: ImportOptions, context: Context) -> i
     A dry run does all the work in one transaction and rolls it back.
     """
     errors: list[RowError] = []
+    warn_unused_fields(context.rules, options.leads)  # like `score`: a typo'd field never fires
     activities = _activities_by_lead(options.activities, errors)
     counts: Counter[str] = Counter()
     batch: list[LeadIn] = []
-    total = _count_rows(options.leads)
+    total = count_rows(options.leads)
     with Session(engine) as session, Progress("Importing", total=total) as bar:
-        for row in read_leads(options.leads, id_column=options.id_column):
+        names = field_names(context.rules)
+        for row in read_leads(options.leads, id_column=options.id_column, names=names):
             if isinstance(row, RowError):
                 errors.append(row)
                 bar.advance()

@@ -7,10 +7,12 @@ files are grouped by lead in memory (they are joined to leads as the leads strea
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
+import sys
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,11 +68,59 @@ def parse_instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _open(path: Path) -> TextIO:
+SAMPLE_BYTES = 64 * 1024
+_warned: set[Path] = set()
+
+
+def encoding_of(path: Path) -> str:
+    """Finds how a lead file is encoded: UTF-8 (with or without a byte-order mark), UTF-16
+    (with one), else Latin-1, said once on stderr; a file that is not text is refused."""
     try:
-        return path.open(encoding="utf-8-sig", newline="")
+        with path.open("rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+            if head.startswith(codecs.BOM_UTF8):
+                return "utf-8-sig"
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                return "utf-16"
+            if b"\x00" in head:
+                raise FileProblem(
+                    f"{path}: not a text file (it holds NUL bytes): give a CSV or JSON Lines "
+                    "file, saved as UTF-8"
+                )
+            decoder = codecs.getincrementaldecoder("utf-8")()
+            chunk = head
+            while chunk:
+                decoder.decode(chunk)
+                chunk = handle.read(1024 * 1024)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        if path not in _warned:
+            _warned.add(path)
+            print(
+                f"warning: {path}: not UTF-8; read as Latin-1. Check names with accents, "
+                "or save the file as UTF-8.",
+                file=sys.stderr,
+            )
+        return "latin-1"
+    except IsADirectoryError:
+        raise FileProblem(f"{path}: is a folder: give the lead file itself") from None
     except OSError as exc:
         raise FileProblem(f"{path}: cannot open: {exc.strerror or exc}") from None
+    return "utf-8"
+
+
+def _open(path: Path) -> TextIO:
+    encoding = encoding_of(path)
+    try:
+        return path.open(encoding=encoding, newline="")
+    except OSError as exc:
+        raise FileProblem(f"{path}: cannot open: {exc.strerror or exc}") from None
+
+
+def count_rows(path: Path) -> int:
+    """Counts a file's data lines (for progress), or says why it cannot be read."""
+    with _open(path) as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
 
 
 def records(path: Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
@@ -133,6 +183,17 @@ def _csv_records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, An
         end = reader.line_num
         if not values or all(not value.strip() for value in values):
             continue
+        if end > start and len(values) != len(columns):
+            # A quote opened in this row and closed lines later: those lines were read as
+            # part of one value. Said, rather than losing the rows silently.
+            yield (
+                start,
+                (
+                    f"a quote opened on this line is not closed before line {end}: lines {start} "
+                    f"to {end} were read as one row of {len(values)} values. Check the quotes"
+                ),
+            )
+            continue
         if len(values) > len(columns):
             yield start, f"{len(values)} values but the header has {len(columns)} columns"
             continue
@@ -149,12 +210,18 @@ def columns_of(path: Path) -> list[str] | None:
 
 
 def read_leads(
-    path: Path, *, id_column: str, id_required: bool = True
+    path: Path,
+    *,
+    id_column: str,
+    id_required: bool = True,
+    names: Iterable[str] = (),
 ) -> Iterator[LeadRow | RowError]:
     """Yields each lead of a CSV or JSON Lines file, or the error of each bad row.
 
-    With `id_required=False` a row without an id gets `line N` as its id.
+    With `id_required=False` a row without an id gets `line N` as its id. A column named
+    like one of `names` but for case (`Country` for `country`) takes that name.
     """
+    spelled = {name.casefold(): name for name in names}
     columns = columns_of(path)
     if id_required and columns is not None and id_column not in columns:
         raise FileProblem(_no_column(path, id_column, columns, "--id-column"))
@@ -163,6 +230,8 @@ def read_leads(
         if isinstance(record, str):
             yield RowError(path, line, record)
             continue
+        if spelled:
+            record = {spelled.get(key.casefold(), key): value for key, value in record.items()}
         yield _lead(path, line, record, id_column, id_required, seen)
 
 

@@ -23,6 +23,7 @@ from bot.cli.leadfiles import (
 )
 from bot.cli.progress import Progress
 from bot.config import load_config
+from bot.handoffs.inputs import LeadIn
 from scoring import TIER_ORDER, BacktestReport, ScoringRules, Tier, backtest, compiled
 from scoring.engine import Score, top_factors
 
@@ -67,7 +68,10 @@ def scored_leads(
         run.errors.extend(index.errors)
     engine = compiled(rules)
     with Progress("Scoring") as progress:
-        for row in read_leads(leads, id_column=inputs.id_column, id_required=id_required):
+        names = field_names(rules)
+        for row in read_leads(
+            leads, id_column=inputs.id_column, id_required=id_required, names=names
+        ):
             progress.advance()
             if isinstance(row, RowError):
                 run.errors.append(row)
@@ -93,12 +97,23 @@ def _warn_unmatched(unmatched: list[tuple[str, int]], activities: Path | None, l
         )
 
 
-def warn_unused_fields(rules: ScoringRules, leads: Path, run: Run) -> None:
-    """Warns about rule fields that no lead has: most often a typo in a field name."""
-    seen = set(columns_of(leads) or []) | run.fields_seen
+def field_names(rules: ScoringRules) -> list[str]:
+    """Gets the lead fields a file's columns are matched to, whatever their case: intake's
+    own (`first_name`, `country`…) and those the rules read."""
+    ruled = [r.field for r in (*rules.fit, *rules.disqualify, *rules.intent) if r.field]
+    return [*LeadIn.model_fields, *ruled]
+
+
+def warn_unused_fields(rules: ScoringRules, leads: Path, run: Run | None = None) -> None:
+    """Warns about rule fields that no lead has: most often a typo in a field name
+    (columns match whatever their case)."""
+    seen = {name.casefold() for name in columns_of(leads) or []}
+    seen |= {name.casefold() for name in (run.fields_seen if run else ())}
+    if run is None and columns_of(leads) is None:
+        return  # JSON Lines without a run: keys vary by row, nothing to compare
     labels: dict[str, list[str]] = {}
     for rule in (*rules.fit, *rules.disqualify, *rules.intent):
-        if rule.field is not None and rule.field not in seen:
+        if rule.field is not None and rule.field.casefold() not in seen:
             labels.setdefault(rule.field, []).append(rule.label)
     for name, used_by in sorted(labels.items()):
         print(

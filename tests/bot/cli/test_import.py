@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -124,3 +125,68 @@ def test_the_shipped_example_imports_every_row(
     assert code == 0, err
     assert "10 created, 0 updated" in err
     assert counts(database_url)[0] == 10
+
+
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: p, "is a folder: give the lead file itself"),
+        (lambda p: p / "missing.csv", "cannot open: No such file or directory"),
+        (lambda p: _write(p / "bin.csv", b"\x00\x01\x02" * 100), "not a text file"),
+    ],
+)
+def test_a_file_that_cannot_be_read_exits_2_with_a_message(
+    workdir: Path, capsys: pytest.CaptureFixture[str], make: Any, expected: str
+) -> None:
+    code, err = run(capsys, "import", str(make(workdir)))
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("encoding", "warned"), [("utf-8-sig", False), ("utf-16", False), ("latin-1", True)]
+)
+def test_encodings_are_detected_and_names_read_right(
+    workdir: Path,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    encoding: str,
+    warned: bool,
+) -> None:
+    text = "external_id,first_name,employees,Country\nE1,José,100,US\n"
+    (workdir / "enc.csv").write_bytes(text.encode(encoding))
+    code, err = run(capsys, "import", "enc.csv")
+    assert code == 0, err
+    assert ("not UTF-8; read as Latin-1" in err) is warned
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        lead = session.scalars(select(Lead).where(col(Lead.external_id) == "E1")).one()
+    engine.dispose()
+    assert lead.first_name == "José"
+    assert lead.country == "US"  # `Country` is the `country` field, whatever its case
+
+
+def test_a_broken_quote_is_reported_with_its_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "quote.csv").write_text(
+        'external_id,first_name,country\nQ1,"Ann,US\nQ2,Bob,US\nQ3,Cy,GB\n', encoding="utf-8"
+    )
+    code, err = run(capsys, "import", "quote.csv")
+    assert code == 1
+    assert "quote.csv:2: a quote opened on this line is not closed before line 4" in err
+
+
+def test_import_warns_about_rule_fields_that_no_row_has(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "few.csv").write_text("external_id,first_name\nF1,Fay\n", encoding="utf-8")
+    code, err = run(capsys, "import", "few.csv")
+    assert code == 0
+    assert "warning: no lead in few.csv has the field `country`" in err
