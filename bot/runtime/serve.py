@@ -6,7 +6,8 @@ import gc
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import uvicorn
@@ -81,18 +82,43 @@ def serve(
     # freezing it keeps the garbage collector from rescanning it on every full collection.
     gc.freeze()
     try:
-        uvicorn.run(
-            api,
-            host=host or settings.host,
-            port=settings.port if port is None else port,
-            log_level="info",
-            access_log=False,
-        )
+        with stopped_by_signals():
+            uvicorn.run(
+                api,
+                host=host or settings.host,
+                port=settings.port if port is None else port,
+                log_level="info",
+                access_log=False,
+            )
     finally:
         for stop in slack:
-            stop()
+            stop()  # the worker gives its lease up: the next one takes over at once
         engine.dispose()
     return 0
+
+
+class Stopping(Exception):
+    """SIGTERM or SIGINT arrived: the process ends, cleanly."""
+
+
+@contextmanager
+def stopped_by_signals() -> Iterator[None]:
+    """Turns SIGTERM and SIGINT into a clean stop. uvicorn finishes the requests in hand,
+    then raises the signal again for the handler that was there before it: this one, which
+    unwinds (so the lease is given up and the database closed) instead of dying at once.
+    What Procfile platforms send on a deploy is SIGTERM; the exit code is then 0."""
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopping(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except Stopping as stopping:
+        print(f"handoff: stopped by {stopping}", file=sys.stderr, flush=True)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def slack_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -> Deliverer | None:

@@ -7,6 +7,7 @@ stopped; `run_sandbox` runs the local Slack alone.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import webbrowser
@@ -44,7 +45,9 @@ def can_open_browser() -> bool:
 
 
 def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
-    """Runs the clickable demo until interrupted."""
+    """Runs the clickable demo until interrupted (Ctrl-C, or SIGTERM as a service manager
+    sends: both stop it cleanly and remove its temporary database)."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
     try:
         stack = DemoStack(sandbox_port=port).start()
     except OSError as exc:
@@ -94,6 +97,7 @@ def _feed(stack: DemoStack, count: int, every: float, stop: threading.Event) -> 
 
 def run_sandbox(*, host: str, port: int) -> int:
     """Runs the local Slack sandbox until interrupted."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sandbox = SlackSandbox(host=host, port=port)
     print(f"Slack sandbox listening: SLACK_API_URL={sandbox.url} (Ctrl-C to stop)", flush=True)
     try:

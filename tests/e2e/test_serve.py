@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
-from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
+from store.db import make_engine
+from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve, wait_for
 
 TOKEN = "e2e-token-0123456789abcdef0123456789"
 
@@ -68,3 +72,66 @@ def test_serve_refuses_a_short_token_and_says_how_to_make_one(tmp_path: Path) ->
     assert done.returncode == 2
     assert "HANDOFF_API_TOKEN has 1 characters: use at least 32" in done.stderr
     assert "secrets.token_urlsafe(32)" in done.stderr
+
+
+def _started(command: list[str | Path], cwd: Path, env: dict[str, str], ready: str) -> Any:
+    """Starts a process and reads its output until a line containing `ready`."""
+    process = subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    seen = []
+    for line in process.stdout:
+        seen.append(line)
+        if ready in line:
+            return process
+    raise AssertionError("".join(seen))
+
+
+def test_sigterm_finishes_gives_the_lease_up_and_exits_0(tmp_path: Path, database_url: str) -> None:
+    """What a Procfile platform sends on every deploy: the next worker takes over at once."""
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": TOKEN}
+    script = Path(sys.executable).parent / "handoff"
+    process = _started([script, "serve", "--port", "0"], tmp_path, env, "Uvicorn running")
+    engine = make_engine(database_url)
+    try:
+        wait_for(lambda: _lease_holder(engine) is not None or not _advisory(engine))
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=30)
+        assert process.returncode == 0, out
+        assert "stopped by SIGTERM" in out
+        assert _lease_holder(engine) is None
+    finally:
+        if process.poll() is None:
+            process.kill()
+        engine.dispose()
+
+
+def _advisory(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _lease_holder(engine: Engine) -> str | None:
+    if _advisory(engine):  # an advisory lock: held while a session has it
+        with engine.connect() as connection:
+            held = connection.execute(
+                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
+            ).scalar()
+        return "advisory" if held else None
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT holder FROM worker_lease")).scalar()
+
+
+def test_the_demo_removes_its_temporary_files_on_sigterm(tmp_path: Path) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    script = Path(sys.executable).parent / "handoff"
+    command: list[str | Path] = [script, "demo", "--port", "0", "--no-browser", "--leads", "1"]
+    process = _started(command, tmp_path, env, "lead 1/1")
+    assert list(temp.iterdir())  # its temporary database
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert list(temp.iterdir()) == []
