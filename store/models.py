@@ -89,6 +89,7 @@ class NotificationKind(StrEnum):
     DIGEST = "digest"
     REVENUE = "revenue"
     FEEDBACK = "feedback"
+    SLACK_REQUEST = "slack_request"  # a Slack event or interaction, done once
 
 
 class Lead(SQLModel, table=True):

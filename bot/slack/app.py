@@ -9,20 +9,26 @@ middleware.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.slack.deps import Deps
 from bot.slack.listeners import commands, feedback, home
 from bot.slack.listeners import decisions as listeners
+from store.models import NotificationKind
+from store.outbox import claim_notification
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,15 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     @app.middleware
     def add_deps(context: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
         context["deps"] = deps
+        return next()
+
+    @app.middleware
+    def once(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """A request Slack sent before (an event redelivered with X-Slack-Retry-Num, or the
+        same interaction replayed) is answered without doing its work again."""
+        if not first_time(deps.engine, req, deps.clock()):
+            log.info("Ignored a repeated Slack request (%s)", req.body.get("type"))
+            return BoltResponse(status=200, body="")
         return next()
 
     @app.error
@@ -48,6 +63,30 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     home.register(app)
     commands.register(app)
     return app
+
+
+def first_time(engine: Engine, req: BoltRequest, now: datetime) -> bool:
+    """Records a Slack request's identity once; False when it was seen before. An event is
+    itself by its event_id; anything else (clicks, dialogs, commands) by its exact bytes,
+    which carry a fresh action_ts or trigger_id on every real click."""
+    body = req.body or {}
+    if body.get("type") in ("url_verification", "ssl_check") or req.mode == "socket_mode":
+        return True  # no work to repeat; Socket Mode acknowledges by envelope
+    if body.get("type") == "event_callback" and body.get("event_id"):
+        key = f"slack-event:{body['event_id']}"
+    else:
+        key = f"slack-request:{hashlib.sha256(req.raw_body.encode()).hexdigest()}"
+    with Session(engine) as session:
+        first = claim_notification(
+            session=session,
+            key=key,
+            kind=NotificationKind.SLACK_REQUEST,
+            handoff_id=None,
+            level=0,
+            now=now,
+        )
+        session.commit()
+    return first
 
 
 def mount(api: FastAPI, app: App, *, signing_secret: str, path: str = "/slack/events") -> None:

@@ -266,10 +266,22 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
             assert "2nd owner" in json.dumps(card["blocks"])
             assert len([m for m in stack.sandbox.channel(CHANNEL) if "metadata" in m]) == 1
             assert stack.handoff(handoff_id).status == "reassigned"
-            # A late click says who acted: "you", for the manager who did it.
+            # The very same request again (a replay) is answered and does nothing.
             assert stack.slack(payload).status_code == 200
+            # A new click on the stale DM says who acted: "you", for the manager who did it.
+            again = block_actions(
+                ActionId.ESCALATION_REASSIGN,
+                handoff_id,
+                "U0DANA",
+                channel="U0DANA",
+                ts=dm["ts"],
+                block_id=BlockId.ESCALATION,
+                message=dm,
+            )
+            assert stack.slack(again).status_code == 200
             late = wait_for(lambda: redraws()[1:])[0]
             assert "already reassigned by you" in json.dumps(late["blocks"])
+            assert len(redraws()) == 2  # the replay redrew nothing
 
 
 def test_slash_command_and_home_tab_over_http(stack: Stack) -> None:

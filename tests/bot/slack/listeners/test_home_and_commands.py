@@ -122,3 +122,20 @@ def test_slash_command_out_of_office(bolt: Bolt) -> None:
     assert "Welcome back" in bolt.command("ooo OFF", "U0ALICE")
     assert "Say `on` or `off`" in bolt.command("ooo maybe", "U0ALICE")
     assert "not in the sales team list" in bolt.command("ooo on", "U0STRANGER")
+
+
+def test_a_redelivered_event_does_its_work_once(bolt: Bolt) -> None:
+    """Slack redelivers an event it got no timely answer for (X-Slack-Retry-Num): the same
+    event_id publishes Home once (issue 15, point 6)."""
+    from bot.slack.simulator import home_opened_event
+
+    event = home_opened_event("U0ALICE")
+    bolt.open_home("U0ALICE")  # a first, different event: one publish
+    before = len(bolt.sandbox.calls_to("views.publish"))
+    with bolt.republished():
+        bolt.send(event, "application/json")
+    bolt.send(event, "application/json")  # the redelivery
+    import time
+
+    time.sleep(0.5)  # what a second publish would need to show
+    assert len(bolt.sandbox.calls_to("views.publish")) == before + 1

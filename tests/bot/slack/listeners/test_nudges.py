@@ -196,3 +196,27 @@ def test_a_chosen_reason_that_needs_a_note_marks_it_required_at_once(bolt: Bolt)
     )
     assert (note["label"]["text"], note["optional"]) == ("Note for marketing (required)", False)
     assert opened.args["view"]["blocks"][1]["dispatch_action"] is True
+
+
+def test_a_replayed_remind_rep_sends_one_nudge(bolt: Bolt) -> None:
+    """The same signed "Remind rep" click, sent three times within Slack's 5 minutes: the
+    work is done once (issue 16, point 8)."""
+    hand_off(bolt.engine, "N6", first_name="Rex")
+    deliver(bolt, bolt.now[0])
+    swept(bolt, LATE)
+    (dm,) = bolt.sandbox.channel("U0DANA")
+    elements = block(dm, BlockId.ESCALATION)["elements"]
+    remind = next(e for e in elements if e["action_id"] == ActionId.ESCALATION_REMIND)
+    payload = click_payload(
+        user="U0DANA",
+        action={**remind, "block_id": BlockId.ESCALATION},
+        trigger_id="1.U0DANA.1",
+        channel="U0DANA",
+        message=dm,
+    )
+    for _ in range(3):
+        bolt.click(payload, republishes=False)
+    redrawn(bolt, "U0DANA")
+    deliver(bolt, LATE)
+    nudges = [m for m in bolt.sandbox.channel("U0ALICE") if ":wave:" in m["text"]]
+    assert len(nudges) == 1
