@@ -21,7 +21,14 @@ from bot.handoffs.cards import load_card
 from bot.handoffs.decisions import Actor, Decision
 from bot.slack.blocks.cards import note_required, reject_modal
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.listeners.dms import DmAt, settle_after, settle_later, settle_line
+from bot.slack.listeners.dms import (
+    DmAt,
+    open_dialog,
+    settle_after,
+    settle_later,
+    settle_line,
+    tell,
+)
 from bot.slack.listeners.home import publish_home
 from bot.slack.text import decision_text, reject_problem_text
 
@@ -69,9 +76,8 @@ def _answer(
     if _from_home(body):
         publish_home(client=client, context=context, user=user, notice=message or None)
         return
-    channel = _channel(body)
-    if channel and message:
-        client.chat_postEphemeral(channel=channel, user=user, text=message)
+    if message:
+        tell(client, user=user, channel=_channel(body), text=message)
 
 
 def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
@@ -187,7 +193,7 @@ def on_reject_button(
     view = reject_modal(
         handoff_id=handoff_id, lead_name=card.name, reasons=deps.reasons, state=state
     )
-    client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+    open_dialog(client, body, view.to_dict(), what="Reject")
 
 
 def on_reject_reason(

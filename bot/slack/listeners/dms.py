@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.handoffs.decisions import Decision, Verdict
 from bot.slack.blocks.cards import cut
 from bot.slack.blocks.notices import ACTION_BLOCKS, settled
-from bot.slack.text import Mrkdwn, date_token, decision_text
+from bot.slack.text import Mrkdwn, date_token, decision_text, mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +106,39 @@ class DmAt(BaseModel):
         return cls(
             channel=channel, ts=message["ts"], text=cut(str(message.get("text") or ""), 2000)
         )
+
+
+def tell(client: WebClient, *, user: str, channel: str | None, text: str) -> bool:
+    """Tells someone something privately: an ephemeral message in `channel`, else (the app
+    cannot post there, or no channel) a direct message; gets whether either went out."""
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return True
+        except SlackApiError as exc:
+            log.info("Ephemeral to %s in %s refused (%s): by DM", user, channel, _error(exc))
+    try:
+        client.chat_postMessage(channel=user, text=text)
+        return True
+    except SlackApiError as exc:
+        log.warning("Could not tell %s (%s): %s", user, _error(exc), text)
+        return False
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or exc.response.status_code)
+
+
+def open_dialog(
+    client: WebClient, body: dict[str, Any], view: dict[str, Any], *, what: str
+) -> None:
+    """Opens a dialog for a click; when Slack will not (the click is over 3 seconds old:
+    `expired_trigger_id`), tells the clicker to click again."""
+    try:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        code = _error(exc)
+        log.warning("The %s dialog did not open: %s", what, code)
+        text = mrkdwn("dialog_failed.md.j2", what=what, code=code)
+        channel = (body.get("channel") or {}).get("id")
+        tell(client, user=body["user"]["id"], channel=channel, text=text)

@@ -26,7 +26,14 @@ from bot.handoffs import decisions, feedback
 from bot.handoffs.decisions import Actor, Decision
 from bot.slack.blocks.cards import SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId, CallbackId
-from bot.slack.listeners.dms import DmAt, settle_after, settle_later, settle_line
+from bot.slack.listeners.dms import (
+    DmAt,
+    open_dialog,
+    settle_after,
+    settle_later,
+    settle_line,
+    tell,
+)
 from bot.slack.text import decision_text, mrkdwn
 from store.models import Feedback
 
@@ -70,15 +77,12 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
     if given is Feedback.NOT_A_FIT:
         state = NotAFitState(handoff_id=handoff_id, dm=DmAt.of(body)).model_dump_json()
         view = not_a_fit_modal(context["deps"].reasons, state)
-        client.views_open(trigger_id=body["trigger_id"], view=view.to_dict())
+        open_dialog(client, body, view.to_dict(), what="Not a fit")
         return
     decision = _record(context, handoff_id, actor, given=given)
     if not settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
         channel = (body.get("channel") or {}).get("id")
-        if channel:
-            client.chat_postEphemeral(
-                channel=channel, user=actor.slack_id, text=decision_text(decision)
-            )
+        tell(client, user=actor.slack_id, channel=channel, text=decision_text(decision))
 
 
 def on_not_a_fit(

@@ -5,11 +5,13 @@ after every click made from it.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -32,7 +34,10 @@ from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.blocks.digest import digest_blocks
 from bot.slack.blocks.notices import escalation_actions
 from bot.slack.ids import ActionId, BlockId
+from bot.slack.listeners.dms import tell
 from bot.slack.text import Mrkdwn, date_token, escape, mention, mrkdwn
+
+log = logging.getLogger(__name__)
 
 MAX_VIEW_BLOCKS = 100
 
@@ -62,7 +67,12 @@ def publish_home(
             else None
         )
     view = home_view(queue, team=deps.team, week=week, updated=date_token(now), notice=notice)
-    client.views_publish(user_id=user, view=view.to_dict())
+    try:
+        client.views_publish(user_id=user, view=view.to_dict())
+    except SlackApiError as exc:  # the click's result must still reach the clicker
+        log.warning("App Home of %s not published: %s", user, exc.response.get("error"))
+        if notice:
+            tell(client, user=user, channel=None, text=notice)
 
 
 def _section(text: str) -> SectionBlock:

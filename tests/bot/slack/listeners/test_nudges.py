@@ -220,3 +220,23 @@ def test_a_replayed_remind_rep_sends_one_nudge(bolt: Bolt) -> None:
     deliver(bolt, LATE)
     nudges = [m for m in bolt.sandbox.channel("U0ALICE") if ":wave:" in m["text"]]
     assert len(nudges) == 1
+
+
+def test_click_failures_reach_the_clicker(bolt: Bolt) -> None:
+    """A dialog Slack will not open (the click came too late), then a private answer Slack
+    refuses (the clicker is not in the channel): each still reaches the clicker (issue 15,
+    point 5)."""
+    from tests.helpers import block_actions
+
+    lead = hand_off(bolt.engine, "N7")
+    bolt.sandbox.fail("views.open", error="expired_trigger_id")
+    reject = block_actions(ActionId.REJECT, lead, "U0ALICE", channel="C0123LEADS", ts="1.0")
+    bolt.click(reject, republishes=False)
+    told = wait_for(lambda: bolt.sandbox.calls_to("chat.postEphemeral"))[0].args
+    assert "The Reject dialog did not open (Slack said `expired_trigger_id`" in told["text"]
+    assert "click Reject again" in told["text"]
+    bolt.sandbox.fail("chat.postEphemeral", error="user_not_in_channel")
+    wrong = block_actions(ActionId.ACCEPT, lead, "U0CHLOE", channel="C0123LEADS", ts="1.0")
+    bolt.click(wrong, republishes=False)
+    dm = wait_for(lambda: [m for m in bolt.sandbox.channel("U0CHLOE") if "only they" in m["text"]])
+    assert "only they or their manager can decide" in dm[0]["text"]
