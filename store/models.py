@@ -79,6 +79,7 @@ class OutboxKind(StrEnum):
     DIGEST = "digest"  # the weekly digest: payload {"numbers"}, as Block Kit
     DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
     REVENUE_REPORT = "revenue_report"  # the monthly revenue report: payload {"report"}
+    OPS_ALERT = "ops_alert"  # to the people who run the app: payload {"text"}, mrkdwn
 
 
 class NotificationKind(StrEnum):
@@ -90,6 +91,7 @@ class NotificationKind(StrEnum):
     REVENUE = "revenue"
     FEEDBACK = "feedback"
     SLACK_REQUEST = "slack_request"  # a Slack event or interaction, done once
+    OUTBOX_ALERT = "outbox_alert"  # messages given up: told once an hour
 
 
 class Lead(SQLModel, table=True):

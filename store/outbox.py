@@ -58,6 +58,11 @@ class OutboxEntry:
         return cls(OutboxKind.NOTICE, to, handoff_id, {"notice": notice})
 
     @classmethod
+    def ops_alert(cls, *, channel: str, text: str) -> OutboxEntry:
+        """Tells the people who run the app something (mrkdwn we wrote)."""
+        return cls(OutboxKind.OPS_ALERT, channel, None, {"text": text})
+
+    @classmethod
     def digest(cls, *, channel: str, numbers: dict[str, Any]) -> OutboxEntry:
         """Posts a week's digest."""
         return cls(OutboxKind.DIGEST, channel, None, {"numbers": numbers})

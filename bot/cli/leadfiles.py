@@ -94,8 +94,9 @@ def encoding_of(path: Path) -> str:
                 chunk = handle.read(1024 * 1024)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        if path not in _warned:
-            _warned.add(path)
+        where = path.resolve()  # one warning per file, however often it is opened
+        if where not in _warned:
+            _warned.add(where)
             print(
                 f"warning: {path}: not UTF-8; read as Latin-1. Check names with accents, "
                 "or save the file as UTF-8.",

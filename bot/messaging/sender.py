@@ -37,14 +37,24 @@ from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from bot.reports.numbers import DigestNumbers, RevenueReport
 from store.handoffs import newest_of_chain, posted_at, record_posted
-from store.models import OutboxKind, OutboxStatus
-from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
+from store.models import NotificationKind, OutboxKind, OutboxStatus
+from store.outbox import (
+    OutboxEntry,
+    PendingEntry,
+    claim,
+    claim_notification,
+    enqueue,
+    finish,
+    message_payload,
+    pending_entries,
+)
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
 
 MESSAGES = {
     OutboxKind.NOTICE,
+    OutboxKind.OPS_ALERT,
     OutboxKind.DIGEST,
     OutboxKind.DIGEST_CHART,
     OutboxKind.REVENUE_REPORT,
@@ -52,6 +62,11 @@ MESSAGES = {
 # Transient failures (5xx, timeouts) are retried for this long after the entry was queued,
 # backing off up to BACKOFF_MAX between tries; then the entry is dead.
 GIVE_UP_AFTER = timedelta(hours=6)
+DEAD_ALERT = (
+    ":warning: {n} Slack message(s) could not be delivered and were given up. See why with"
+    " `handoff outbox list`; once the cause is fixed (token, channel, invite), send them"
+    " again, in order, with `handoff outbox retry --all`. (Said at most once an hour.)"
+)
 BACKOFF_MAX_S = 600
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
@@ -134,7 +149,29 @@ class Deliverer:
                 continue
             if self.pacer.paused(key) or not self._deliver(entry, report):
                 report.held.add(key)
+        if report.dead:
+            self._alert(report)
         return report
+
+    def _alert(self, report: DeliveryReport) -> None:
+        """Tells the escalation channel (else the team's) that messages were given up, at
+        most once an hour, with the commands that show and replay them."""
+        channel = (self.sla.escalation_channel if self.sla else None) or self.team.channel
+        now = self.clock()
+        with Session(self.engine) as session:
+            if claim_notification(
+                session=session,
+                key=f"outbox-dead:{now:%Y-%m-%dT%H}",
+                kind=NotificationKind.OUTBOX_ALERT,
+                handoff_id=None,
+                level=0,
+                now=now,
+            ):
+                alert = OutboxEntry.ops_alert(
+                    channel=channel, text=DEAD_ALERT.format(n=report.dead)
+                )
+                enqueue(session=session, entries=[alert], now=now)
+            session.commit()
 
     def _deliver(self, entry: PendingEntry, report: DeliveryReport) -> bool:
         now = self.clock()
@@ -206,7 +243,7 @@ class Deliverer:
         assert channel is not None, f"outbox entry {entry.id} names no channel"
         with Session(self.engine) as session:
             payload = message_payload(session=session, entry_id=entry.id)
-        if "text" in payload:  # queued by an earlier version, already worded
+        if "text" in payload:  # an ops alert, or an entry an earlier version queued worded
             self._send_text(entry, channel, payload)
             return
         if entry.kind is OutboxKind.DIGEST_CHART:

@@ -154,7 +154,7 @@ def test_permanent_error_gives_up_and_says_what_to_fix(
     sandbox.fail("chat.postMessage", error="not_in_channel")
     assert make_deliverer(engine, sandbox, clock).deliver_due().dead == 1
     with Session(engine) as session:
-        entry = session.scalars(select(Outbox)).one()
+        entry = session.scalars(select(Outbox).where(col(Outbox.kind) == "post_card")).one()
         assert entry.status == "dead"
         assert (
             entry.last_error
@@ -174,7 +174,7 @@ def test_endless_timeouts_end_dead_after_a_bounded_time(
         deliverer.deliver_due()
         clock.advance(30)
     with Session(engine) as session:
-        entry = session.scalars(select(Outbox)).one()
+        entry = session.scalars(select(Outbox).where(col(Outbox.kind) == "post_card")).one()
         assert entry.status == "dead"
         assert 10 < entry.attempts < 60  # backing off up to 10 minutes, for 6 hours
     assert sandbox.channel(CHANNEL) == []
@@ -371,3 +371,22 @@ def test_a_move_whose_first_card_never_went_out_posts_it_and_holds_nothing(
     with Session(engine) as session:
         dead = session.scalars(select(Outbox).where(col(Outbox.status) == "dead")).all()
     assert [entry.handoff_id for entry in dead] == [first]
+
+
+def test_dead_entries_are_told_to_the_team_once_an_hour(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """Cards that die (a revoked token) are not silent: an alert with the commands that
+    show and replay them goes to the channel, at most once an hour (issue 15, point 3)."""
+    hand_off(engine, 2)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    sandbox.fail("chat.postMessage", error="token_revoked", times=2)
+    drain(deliverer, clock, rounds=3)
+    alerts = [m for m in sandbox.channel(CHANNEL) if "could not be delivered" in m["text"]]
+    assert len(alerts) == 1
+    assert "`handoff outbox retry --all`" in alerts[0]["text"]
+    hand_off(engine, 1, prefix="MORE")
+    sandbox.fail("chat.postMessage", error="token_revoked")
+    drain(deliverer, clock, rounds=3)  # more deaths within the hour: no second alert
+    alerts = [m for m in sandbox.channel(CHANNEL) if "could not be delivered" in m["text"]]
+    assert len(alerts) == 1
