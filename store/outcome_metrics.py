@@ -231,3 +231,17 @@ def shadow_pairs(*, session: Session, period: Period) -> list[tuple[Any, ...]]:
         .where(shadows.c.computed_at >= period.start, shadows.c.computed_at < period.end)
     )
     return [tuple(row) for row in session.connection().execute(query)]
+
+
+def feedback_answers(*, session: Session, period: Period) -> dict[str, int]:
+    """Gets what sales answered to "How did it go?" about the period's accepted hand-offs,
+    by answer, with those not answered (yet) as "none"."""
+    handoffs = table(Handoff)
+    query = (
+        select(handoffs.c.feedback, func.count())
+        .where(in_period(period), handoffs.c.status == HandoffStatus.ACCEPTED)
+        .group_by(handoffs.c.feedback)
+    )
+    return {
+        str(answer or "none"): int(count) for answer, count in session.connection().execute(query)
+    }

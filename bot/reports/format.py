@@ -75,6 +75,20 @@ MOVE_WORDS = {
 }
 
 
+FEEDBACK_WORDS = {
+    "connected": "Connected",
+    "meeting_booked": "Meeting booked",
+    "no_answer_yet": "No answer yet",
+    "not_a_fit": "Not a fit",
+    "none": "not answered",
+}
+
+
+def feedback_label(answer: str) -> str:
+    """Says a rep's answer to "How did it go?" as the button said it."""
+    return FEEDBACK_WORDS.get(answer, answer)
+
+
 def moved_because(why: str | None) -> str:
     """Says why a lead moved ("after an SLA breach")."""
     return MOVE_WORDS.get(why or "", "")
@@ -121,6 +135,7 @@ FORMATTERS = {
     "money": money,
     "tier_label": tier_label,
     "ordinal": ordinal,
+    "feedback_label": feedback_label,
     "owners": owners,
     "moved_because": moved_because,
 }

@@ -230,3 +230,6 @@ class RevenueReport(_Numbers):
     reject_reasons: list[RejectReasonCount]
     rejected_signals: list[SignalCount]
     shadow: ShadowComparison | None
+    # The last month's accepted hand-offs by what sales answered to "How did it go?"
+    # (connected, meeting_booked, no_answer_yet, not_a_fit; "none": not answered).
+    feedback: dict[str, int] = {}

@@ -18,7 +18,12 @@ from scoring import auc
 from store.metrics import Period, has_handoffs, reject_reasons
 from store.models import NotificationKind
 from store.outbox import OutboxEntry, already_sent, claim_notification, enqueue
-from store.outcome_metrics import rejected_factors, revenue_by_tier, shadow_pairs
+from store.outcome_metrics import (
+    feedback_answers,
+    rejected_factors,
+    revenue_by_tier,
+    shadow_pairs,
+)
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -72,6 +77,7 @@ def revenue_report(
             {"label": label, "count": count} for label, count in signals.most_common(3)
         ],
         "shadow": shadow_comparison(shadow_pairs(session=session, period=last)),
+        "feedback": feedback_answers(session=session, period=last),
     }
     return RevenueReport.model_validate(report)
 

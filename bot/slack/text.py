@@ -21,7 +21,14 @@ from bot.config import RejectReason
 from bot.handoffs.cards import Card, Leg
 from bot.handoffs.decisions import NOTE_MAX, Decision, RejectProblem
 from bot.handoffs.notices import Notice, NoticeKind
-from bot.reports.format import duration, moved_because, next_action, ordinal, tier_label
+from bot.reports.format import (
+    duration,
+    feedback_label,
+    moved_because,
+    next_action,
+    ordinal,
+    tier_label,
+)
 from bot.reports.format import owners as owners_words
 from bot.resources import environment
 
@@ -167,16 +174,8 @@ def decision_text(
         who=who,
         status=decision.status,
         lead=decision.lead,
-        answer=FEEDBACK_WORDS.get(decision.status or "", decision.status),
+        answer=feedback_label(decision.status or ""),
     )
-
-
-FEEDBACK_WORDS = {
-    "connected": "Connected",
-    "meeting_booked": "Meeting booked",
-    "no_answer_yet": "No answer yet",
-    "not_a_fit": "Not a fit",
-}
 
 
 def reject_problem_text(problem: RejectProblem, reason: RejectReason | None) -> str:

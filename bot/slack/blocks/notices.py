@@ -19,13 +19,14 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.handoffs.notices import Notice, NoticeKind
+from bot.reports.format import feedback_label
 from bot.slack.blocks.cards import CONTEXT_MAX, SECTION_MAX, cut
 from bot.slack.ids import ActionId, BlockId
-from bot.slack.text import FEEDBACK_WORDS, Mrkdwn, mrkdwn
+from bot.slack.text import Mrkdwn, mrkdwn
 from store.models import Feedback
 
 OPTION_MAX = 75
-FEEDBACK_LABELS = {Feedback(answer): label for answer, label in FEEDBACK_WORDS.items()}
+FEEDBACK_LABELS = {answer: feedback_label(answer.value) for answer in Feedback}
 # Which of a DM's blocks hold buttons (dropped once the DM is acted on).
 ACTION_BLOCKS = {BlockId.ESCALATION, BlockId.NOTICE_ACTIONS, BlockId.FEEDBACK}
 

@@ -143,9 +143,41 @@ def test_report_revenue_command(
         "reject_reasons",
         "rejected_signals",
         "shadow",
+        "feedback",
     }
     assert len(report["months"]) == 3
     assert main(["report", "revenue"]) == 0
     assert capsys.readouterr().out.startswith("Score to revenue by month of hand-off and tier")
     assert main(["report", "revenue", "--post"]) == 2
     assert "set [calibration] channel or sla.escalation_channel" in capsys.readouterr().err
+
+
+def test_the_report_says_what_sales_answered_after_accepting(engine: Engine) -> None:
+    """The feedback sales gives after Accept is read by the revenue report: the month's
+    accepted hand-offs by answer, the unanswered ones too, adding up to all accepted."""
+    from sqlalchemy import update
+
+    build(engine)
+    with Session(engine) as session:
+        accepted = session.scalars(
+            select(col(Handoff.id))
+            .where(col(Handoff.status) == "accepted")
+            .order_by(col(Handoff.id))
+        ).all()
+        assert len(accepted) >= 2
+        session.execute(
+            update(Handoff).where(col(Handoff.id) == accepted[0]).values(feedback="meeting_booked")
+        )
+        session.commit()
+        report = revenue_report(
+            session=session,
+            team=context().team,
+            reasons=DEFAULT_REJECT_REASONS,
+            months=["2026-11"],
+        )
+    assert report.feedback["meeting_booked"] == 1
+    assert sum(report.feedback.values()) == len(accepted)
+    text = mrkdwn("revenue.md.j2", r=report, **FORMATTERS)
+    assert f"what sales said after accepting* ({len(accepted)} accepted hand-offs)" in text
+    assert "Meeting booked 1" in text
+    assert f"not answered {len(accepted) - 1}" in text
