@@ -241,7 +241,20 @@ class OutcomeIn(BaseModel):
 def field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     """Gets each of pydantic's (or FastAPI's) errors as
     {"field": "activities[0].occurred_at", "message": "..."}."""
-    return [{"field": field_name(item["loc"]), "message": clean_message(item)} for item in errors]
+    return [
+        {"field": "(body)", "message": _not_json(item)}
+        if item.get("type") == "json_invalid"
+        else {"field": field_name(item["loc"]), "message": clean_message(item)}
+        for item in errors
+    ]
+
+
+def _not_json(item: Any) -> str:
+    """Says where a body that is not JSON went wrong (the error's position, not a field)."""
+    reason = (item.get("ctx") or {}).get("error")
+    at = item["loc"][-1] if item.get("loc") else None
+    where = f" at character {at}" if isinstance(at, int) else ""
+    return f"the body is not valid JSON{where}" + (f": {reason}" if reason else "")
 
 
 def field_name(loc: tuple[Any, ...] | list[Any]) -> str:

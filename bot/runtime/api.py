@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 HEALTH_TIMEOUT_S = 1.5  # /healthz answers within 2 s, whatever holds the database
 TRANSIENT_TRIES = 3  # tries of a request's transaction when the database error is transient
 RETRY_AFTER_S = 5  # what a 503 tells the client to wait
+MAX_GUESS_DELAY_S = 2.0  # the longest a wrong token's answer waits
+GUESS_MEMORY_S = 600.0  # wrong tokens are counted per address over this quiet spell
 
 MAX_BODY_BYTES = 1024 * 1024
 UNAUTHORISED = "missing or wrong API token: send `Authorization: Bearer $HANDOFF_API_TOKEN`"
@@ -137,6 +139,7 @@ def create_api(state: AppState) -> FastAPI:
 
     app = FastAPI(title="Lead hand-off", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.handoff = state
+    app.state.guesses = Guesses()
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, _invalid_body)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownLead, _unknown_lead)  # type: ignore[arg-type]
@@ -152,16 +155,38 @@ def _state(request: Request) -> AppState:
 
 # Dependencies are `async` on purpose: FastAPI runs a sync dependency in its thread pool,
 # and these do no I/O, so a thread hop per dependency would cost more than the work.
-async def _authorised(request: Request) -> AppState:
-    state = _state(request)
+def _token_ok(request: Request) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     # Constant-time comparison: response time must not tell how much of a guess was right.
-    if scheme.lower() != "bearer" or not hmac.compare_digest(
-        token.strip().encode(), state.api_token.encode()
-    ):
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), _state(request).api_token.encode()
+    )
+
+
+async def _authorised(request: Request) -> AppState:
+    if not _token_ok(request):
         raise _Unauthorised
-    return state
+    return _state(request)
+
+
+class Guesses:
+    """Wrong tokens per client address: after a few, each answer waits longer (doubling up
+    to MAX_GUESS_DELAY_S), so guessing is slow; an address forgotten after a quiet spell."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, tuple[int, float]] = {}
+
+    def delay(self, address: str) -> float:
+        """Counts a wrong token from `address`; gets how long to wait before answering."""
+        now = time.monotonic()
+        count, last = self.seen.get(address, (0, now))
+        count = 1 if now - last > GUESS_MEMORY_S else count + 1
+        if len(self.seen) >= 10_000:  # a bounded memory, whatever the traffic
+            self.seen.clear()
+        self.seen[address] = (count, now)
+        free = 3
+        return 0.0 if count <= free else min(0.1 * 2 ** (count - free - 1), MAX_GUESS_DELAY_S)
 
 
 class _Unauthorised(Exception):
@@ -173,12 +198,8 @@ Authorised = Annotated[AppState, Depends(_authorised)]
 
 def _routes(app: FastAPI) -> None:
     @app.exception_handler(_Unauthorised)
-    async def _unauthorised(_request: Request, _exc: _Unauthorised) -> JSONResponse:
-        return JSONResponse(
-            {"detail": UNAUTHORISED},
-            status_code=401,
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    async def _unauthorised(request: Request, _exc: _Unauthorised) -> JSONResponse:
+        return await _refused(request)
 
     @app.post("/api/leads")
     async def post_lead(request: Request, lead: LeadIn, state: Authorised) -> JSONResponse:
@@ -280,7 +301,26 @@ async def _in_transaction(
     return await asyncio.get_running_loop().run_in_executor(executor, run)
 
 
-async def _invalid_body(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _refused(request: Request) -> JSONResponse:
+    """401, after a wait that grows with the wrong tokens this address sent lately."""
+    address = request.client.host if request.client else "unknown"
+    wait = request.app.state.guesses.delay(address)
+    log.warning(
+        "Refused %s %s from %s: missing or wrong API token",
+        request.method,
+        request.url.path,
+        address,
+    )
+    if wait:
+        await asyncio.sleep(wait)
+    return JSONResponse(
+        {"detail": UNAUTHORISED}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if request.url.path.startswith("/api/") and not _token_ok(request):
+        return await _refused(request)  # who asks comes before what they sent
     errors = field_errors(exc.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return JSONResponse({"detail": f"invalid request body: {summary}", "errors": errors}, 422)

@@ -285,3 +285,25 @@ def test_values_no_database_can_store_are_422_naming_the_field(
     (error,) = response.json()["errors"]
     assert error["field"] == field
     assert message in error["message"]
+
+
+def test_who_asks_comes_before_what_they_sent(client: TestClient) -> None:
+    """No token and a broken body: 401, not a parse error (issue 16, point 1)."""
+    broken = {"Content-Type": "application/json"}
+    assert client.post("/api/leads", content="{broken", headers=broken).status_code == 401
+    answer = client.post("/api/leads", content="{broken", headers={**broken, **AUTH})
+    assert answer.status_code == 422
+    (error,) = answer.json()["errors"]
+    assert error["field"] == "(body)"
+    assert error["message"].startswith("the body is not valid JSON at character 1")
+
+
+def test_wrong_tokens_from_one_address_are_answered_ever_more_slowly() -> None:
+    from bot.runtime.api import MAX_GUESS_DELAY_S, Guesses
+
+    guesses = Guesses()
+    waits = [guesses.delay("10.0.0.9") for _ in range(10)]
+    assert waits[:3] == [0.0, 0.0, 0.0]  # a typo or two costs nothing
+    assert waits[3:7] == [0.1, 0.2, 0.4, 0.8]
+    assert waits[-1] == MAX_GUESS_DELAY_S
+    assert guesses.delay("10.0.0.10") == 0.0  # another address is not slowed
