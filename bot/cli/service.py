@@ -4,11 +4,11 @@ database's migrations."""
 from __future__ import annotations
 
 import argparse
-import logging
 
 from bot.cli.common import Subcommands, command, config_option
 from bot.config import Settings, load_config
 from bot.runtime.database import revisions, shown_url
+from bot.runtime.logs import configure
 from bot.runtime.serve import run_worker, serve
 
 
@@ -18,6 +18,7 @@ def register(commands: Subcommands) -> None:
         commands, "serve", serve_command, help="run the HTTP app (intake API, health)"
     )
     config_option(serve_parser)
+    _log_format(serve_parser)
     serve_parser.add_argument(
         "--host", help="address to listen on (default: $HOST, else 127.0.0.1)"
     )
@@ -33,6 +34,7 @@ def register(commands: Subcommands) -> None:
         commands, "worker", worker_command, help="run the SLA sweep and the Slack sender"
     )
     config_option(worker)
+    _log_format(worker)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
@@ -40,20 +42,27 @@ def register(commands: Subcommands) -> None:
     command(db_commands, "current", db_command, help="show the database's migration revision")
 
 
-def _log_background_jobs() -> None:
-    # Long-running processes say what their background jobs do (lease, sweep, sender).
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _log_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines for a terminal (default) or JSON lines for a log collector",
+    )
 
 
 def serve_command(args: argparse.Namespace) -> int:
     """`handoff serve`."""
     config = load_config(args.config)
     config.scoring, config.team  # noqa: B018 -- each says what is missing, before anything starts
-    _log_background_jobs()
+    configure(args.log_format)  # what the background jobs do (lease, sweep, sender)
     return serve(
-        Settings(), config=config.settings, host=args.host, port=args.port, web_only=args.web_only
+        Settings(),
+        config=config.settings,
+        host=args.host,
+        port=args.port,
+        web_only=args.web_only,
+        log_json=args.log_format == "json",
     )
 
 
@@ -61,7 +70,7 @@ def worker_command(args: argparse.Namespace) -> int:
     """`handoff worker`."""
     config = load_config(args.config)
     config.team  # noqa: B018 -- says what is missing, before anything starts
-    _log_background_jobs()
+    configure(args.log_format)
     return run_worker(Settings(), config=config.settings)
 
 

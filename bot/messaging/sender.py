@@ -312,6 +312,12 @@ class Deliverer:
         attempts = entry.attempts + 1
         again: datetime | None
         if error.retry_after is not None:  # a rate limit: wait as told; not a failed try
+            log.info(
+                "Slack rate limit on %s (%s): holding the channel %.0f s, as Retry-After says",
+                entry.channel,
+                error.code,
+                error.retry_after,
+            )
             self.pacer.pause(entry.channel or "", error.retry_after)
             status, again, uncount = (
                 OutboxStatus.PENDING,

@@ -43,6 +43,7 @@ def serve(
     host: str | None,
     port: int | None,
     web_only: bool = False,
+    log_json: bool = False,
 ) -> int:
     """Applies migrations, syncs reps, and serves HTTP (and Slack) until stopped."""
     rules, team = config.scoring, config.team
@@ -83,18 +84,25 @@ def serve(
     gc.freeze()
     try:
         with stopped_by_signals():
-            uvicorn.run(
-                api,
-                host=host or settings.host,
-                port=settings.port if port is None else port,
-                log_level="info",
-                access_log=False,
-            )
+            _listen(api, host or settings.host, settings.port if port is None else port, log_json)
     finally:
         for stop in slack:
             stop()  # the worker gives its lease up: the next one takes over at once
         engine.dispose()
     return 0
+
+
+def _listen(api: FastAPI, host: str, port: int, log_json: bool) -> None:
+    """Serves HTTP until a signal stops it."""
+    uvicorn.run(
+        api,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        # JSON logs: uvicorn's records go through the root logger's JSON lines.
+        log_config=None if log_json else uvicorn.config.LOGGING_CONFIG,
+    )
 
 
 class Stopping(Exception):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
@@ -118,13 +119,15 @@ def test_card_is_posted_once_with_metadata_and_recorded(
 
 
 def test_rate_limit_storm_delivers_200_cards_once_in_order(
-    engine: Engine, sandbox: SlackSandbox, clock: Clock
+    engine: Engine, sandbox: SlackSandbox, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     ids = hand_off(engine, 200)
     for _ in range(6):
         sandbox.fail("chat.postMessage", status=429, retry_after=2, times=3)
     deliverer = make_deliverer(engine, sandbox, clock)
-    drain(deliverer, clock, rounds=400)
+    with caplog.at_level(logging.INFO, logger="bot.messaging.sender"):
+        drain(deliverer, clock, rounds=400)
+    assert "Slack rate limit on C0123LEADS (ratelimited): holding the channel 2 s" in caplog.text
     assert posted_ids(sandbox) == ids
     assert clock.slept > 100  # paced at about one a second after the burst
     with Session(engine) as session:
