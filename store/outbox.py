@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
@@ -213,3 +213,14 @@ def message_payload(*, session: Session, entry_id: int) -> dict[str, Any]:
         .scalar_one()
     )
     return dict(payload or {})
+
+
+def forget_requests(*, session: Session, before: datetime) -> int:
+    """Deletes the records of Slack requests older than `before` (Slack redelivers and a
+    signature is valid for minutes, not days); gets how many."""
+    notifications = table(Notification)
+    statement = delete(notifications).where(
+        notifications.c.kind == NotificationKind.SLACK_REQUEST,
+        notifications.c.created_at < before,
+    )
+    return int(session.connection().execute(statement).rowcount)

@@ -29,8 +29,14 @@ from bot.messaging.sender import Deliverer
 from bot.reports.digest import post_if_due
 from bot.reports.revenue import post_monthly_if_due
 from store.lease import Lease, make_lease
+from store.outbox import forget_requests
 
 log = logging.getLogger(__name__)
+
+# Slack requests are remembered (to do each once) for this long: redeliveries come within
+# minutes, and a replayed signature is refused after 5.
+REQUESTS_KEPT = timedelta(days=1)
+PRUNE_EVERY_SWEEPS = 60
 
 
 class _SkippedRuns(logging.Filter):
@@ -152,6 +158,8 @@ class Worker:
             sent = sweep(
                 session=session, now=now, team=self.team, sla=self.sla, reasons=self.reasons
             )
+            if self.sweeps % PRUNE_EVERY_SWEEPS == 0:  # hourly: a scan of the notifications
+                forget_requests(session=session, before=now - REQUESTS_KEPT)
             week = None
             if self.digest is not None:
                 week = post_if_due(

@@ -67,3 +67,36 @@ def test_skipped_runs_of_a_busy_job_are_not_logged(caplog: pytest.LogCaptureFixt
         )
         scheduler.warning("Run time of job x was missed by 0:00:07")
     assert [r.getMessage() for r in caplog.records] == ["Run time of job x was missed by 0:00:07"]
+
+
+def test_old_records_of_slack_requests_are_forgotten(engine: Engine) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session, select
+
+    from store.models import Notification, NotificationKind
+    from store.outbox import claim_notification, forget_requests
+
+    now = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        for key, at in (("old", now - timedelta(days=2)), ("new", now)):
+            claim_notification(
+                session=session,
+                key=f"slack-request:{key}",
+                kind=NotificationKind.SLACK_REQUEST,
+                handoff_id=None,
+                level=0,
+                now=at,
+            )
+        claim_notification(
+            session=session,
+            key="reminder:1",
+            kind=NotificationKind.REMINDER,
+            handoff_id=None,
+            level=0,
+            now=now - timedelta(days=9),
+        )
+        assert forget_requests(session=session, before=now - timedelta(days=1)) == 1
+        session.commit()
+        left = sorted(n.key for n in session.exec(select(Notification)).all())
+    assert left == ["reminder:1", "slack-request:new"]  # reminders are never forgotten
