@@ -153,8 +153,6 @@ def _state(request: Request) -> AppState:
     return state
 
 
-# Dependencies are `async` on purpose: FastAPI runs a sync dependency in its thread pool,
-# and these do no I/O, so a thread hop per dependency would cost more than the work.
 def _token_ok(request: Request) -> bool:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -164,6 +162,8 @@ def _token_ok(request: Request) -> bool:
     )
 
 
+# Dependencies are `async` on purpose: FastAPI runs a sync dependency in its thread pool,
+# and these do no I/O, so a thread hop per dependency would cost more than the work.
 async def _authorised(request: Request) -> AppState:
     if not _token_ok(request):
         raise _Unauthorised
