@@ -69,12 +69,26 @@ def parse_instant(text: str) -> datetime:
 
 
 SAMPLE_BYTES = 64 * 1024
-_warned: set[Path] = set()
+# What each file version was found to be: a file is opened several times per command
+# (header, row count, rows), and checking it reads all of it.
+_encodings: dict[tuple[Path, int, int], str] = {}
 
 
 def encoding_of(path: Path) -> str:
     """Finds how a lead file is encoded: UTF-8 (with or without a byte-order mark), UTF-16
-    (with one), else Latin-1, said once on stderr; a file that is not text is refused."""
+    (with one), else Latin-1, said once on stderr; a file that is not text is refused.
+    Each version of a file is read for this once."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise FileProblem(f"{path}: cannot open: {exc.strerror or exc}") from None
+    version = (path.resolve(), stat.st_size, stat.st_mtime_ns)
+    if version not in _encodings:
+        _encodings[version] = _detect(path)
+    return _encodings[version]
+
+
+def _detect(path: Path) -> str:
     try:
         with path.open("rb") as handle:
             head = handle.read(SAMPLE_BYTES)
@@ -94,14 +108,11 @@ def encoding_of(path: Path) -> str:
                 chunk = handle.read(1024 * 1024)
             decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        where = path.resolve()  # one warning per file, however often it is opened
-        if where not in _warned:
-            _warned.add(where)
-            print(
-                f"warning: {path}: not UTF-8; read as Latin-1. Check names with accents, "
-                "or save the file as UTF-8.",
-                file=sys.stderr,
-            )
+        print(
+            f"warning: {path}: not UTF-8; read as Latin-1. Check names with accents, "
+            "or save the file as UTF-8.",
+            file=sys.stderr,
+        )
         return "latin-1"
     except IsADirectoryError:
         raise FileProblem(f"{path}: is a folder: give the lead file itself") from None

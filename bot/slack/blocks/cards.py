@@ -29,6 +29,7 @@ from slack_sdk.models.views import View
 
 from bot.config import RejectReason
 from bot.handoffs.cards import Card
+from bot.handoffs.decisions import NOTE_MAX
 from bot.reports.format import duration, next_action, sla_terms, tier_label
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.text import Mrkdwn, date_token, journey_text, mention, mrkdwn, plain
@@ -196,7 +197,6 @@ def reject_modal(
     *, handoff_id: int, lead_name: str, reasons: list[RejectReason], state: str
 ) -> View:
     """Gets the reject dialog: a required reason and a note (required for some reasons)."""
-    options = [Option(value=r.code, label=cut(r.label, 75)) for r in reasons[:100]]
     return View(
         type="modal",
         callback_id=CallbackId.REJECT,
@@ -210,23 +210,41 @@ def reject_modal(
                     text=cut(mrkdwn("reject_intro.md.j2", name=lead_name), SECTION_MAX)
                 )
             ),
-            InputBlock(
-                block_id=BlockId.REJECT_REASON,
-                dispatch_action=True,  # a chosen reason marks the note required at once
-                label=PlainTextObject(text="Why is this lead not sales-ready?"),
-                element=StaticSelectElement(
-                    action_id=ActionId.REJECT_REASON, placeholder="Choose a reason", options=options
-                ),
+            reason_input(
+                BlockId.REJECT_REASON,
+                ActionId.REJECT_REASON,
+                "Why is this lead not sales-ready?",
+                reasons,
+                dispatch=True,  # a chosen reason marks the note required at once
             ),
-            InputBlock(
-                block_id=BlockId.REJECT_NOTE,
-                label=PlainTextObject(text=NOTE_LABEL),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=ActionId.REJECT_NOTE, multiline=True, max_length=3000
-                ),
-            ),
+            note_input(BlockId.REJECT_NOTE, ActionId.REJECT_NOTE),
         ],
+    )
+
+
+def reason_input(
+    block_id: str, action_id: str, label: str, reasons: list[RejectReason], *, dispatch: bool
+) -> InputBlock:
+    """Gets a dialog's required choice among the reject reasons (Slack allows 100 options
+    of 75 characters)."""
+    options = [Option(value=r.code, label=cut(r.label, 75)) for r in reasons[:100]]
+    return InputBlock(
+        block_id=block_id,
+        dispatch_action=dispatch,
+        label=PlainTextObject(text=label),
+        element=StaticSelectElement(
+            action_id=action_id, placeholder="Choose a reason", options=options
+        ),
+    )
+
+
+def note_input(block_id: str, action_id: str) -> InputBlock:
+    """Gets a dialog's optional note for marketing."""
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text=NOTE_LABEL),
+        optional=True,
+        element=PlainTextInputElement(action_id=action_id, multiline=True, max_length=NOTE_MAX),
     )
 
 

@@ -10,13 +10,9 @@ from pydantic import BaseModel
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
-    InputBlock,
     MarkdownTextObject,
-    Option,
-    PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 from sqlmodel import Session
@@ -24,7 +20,7 @@ from sqlmodel import Session
 from bot.config import RejectReason
 from bot.handoffs import decisions, feedback
 from bot.handoffs.decisions import Actor, Decision
-from bot.slack.blocks.cards import SECTION_MAX, cut
+from bot.slack.blocks.cards import SECTION_MAX, cut, note_input, reason_input
 from bot.slack.ids import ActionId, BlockId, CallbackId
 from bot.slack.listeners.dms import (
     DmAt,
@@ -36,8 +32,6 @@ from bot.slack.listeners.dms import (
 )
 from bot.slack.text import decision_text, mrkdwn
 from store.models import Feedback
-
-NOTE_MAX = 3000
 
 
 class NotAFitState(BaseModel):
@@ -116,7 +110,6 @@ def on_not_a_fit(
 
 def not_a_fit_modal(reasons: list[RejectReason], state: str) -> View:
     """Gets the dialog that asks why an accepted lead was not a fit."""
-    options = [Option(value=r.code, label=cut(r.label, 75)) for r in reasons[:100]]
     return View(
         type="modal",
         callback_id=CallbackId.NOT_A_FIT,
@@ -128,22 +121,13 @@ def not_a_fit_modal(reasons: list[RejectReason], state: str) -> View:
             SectionBlock(
                 text=MarkdownTextObject(text=cut(mrkdwn("not_a_fit_intro.md.j2"), SECTION_MAX))
             ),
-            InputBlock(
-                block_id=BlockId.NOT_A_FIT_REASON,
-                label=PlainTextObject(text="Why was it not a fit?"),
-                element=StaticSelectElement(
-                    action_id=ActionId.NOT_A_FIT_REASON,
-                    placeholder="Choose a reason",
-                    options=options,
-                ),
+            reason_input(
+                BlockId.NOT_A_FIT_REASON,
+                ActionId.NOT_A_FIT_REASON,
+                "Why was it not a fit?",
+                reasons,
+                dispatch=False,
             ),
-            InputBlock(
-                block_id=BlockId.NOT_A_FIT_NOTE,
-                label=PlainTextObject(text="Note for marketing"),
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id=ActionId.NOT_A_FIT_NOTE, multiline=True, max_length=NOTE_MAX
-                ),
-            ),
+            note_input(BlockId.NOT_A_FIT_NOTE, ActionId.NOT_A_FIT_NOTE),
         ],
     )
