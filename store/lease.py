@@ -1,36 +1,29 @@
 """The single-worker lease: exactly one process runs the background jobs.
 
-SQLite: a row in `worker_lease`, taken and renewed in BEGIN IMMEDIATE transactions
-(see store.db), expiring `ttl` after its last renewal, so a worker that dies is replaced
-by a waiting one. PostgreSQL: `pg_try_advisory_lock` on a connection kept open by the
-holder; the server releases it the moment that connection or process goes away.
+A row in `worker_lease`, on SQLite and PostgreSQL alike: the holder renews it every
+third of its time to live; one that stops renewing, because it died or because it is
+frozen (SIGSTOP, a paused container, a stalled VM), is replaced when the row expires.
+Each renewal is its own short transaction, so no connection is held between them.
+(An advisory lock on PostgreSQL was freed when its holder died, but a frozen holder kept
+it, and with it the jobs, forever.)
+
+SQLite takes the row in BEGIN IMMEDIATE transactions (see store.db); PostgreSQL's row
+lock makes the conditional UPDATE atomic, and two first-ever inserts collide on the key.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
-from store.db import is_sqlite
 from store.models import WorkerLease, table
 
 LEASE_NAME = "worker"
-ADVISORY_LOCK_ID = 724_311_002  # one number for this project's worker lock
-
-
-class Lease(Protocol):
-    """A lease one process holds at a time."""
-
-    def acquire(self, now: datetime) -> bool:
-        """Takes or renews the lease; tells whether this process holds it now."""
-        ...
-
-    def release(self) -> None:
-        """Gives the lease up (a dead process's lease expires or is freed on its own)."""
-        ...
 
 
 class TableLease:
@@ -40,28 +33,46 @@ class TableLease:
         self.engine, self.holder, self.ttl = engine, holder, ttl
 
     def acquire(self, now: datetime) -> bool:
-        """Renews our lease, or takes an expired one, or the first one."""
+        """Renews our lease, or takes an expired one, or the first one; tells whether this
+        process holds it now."""
         leases = table(WorkerLease)
-        values = {"holder": self.holder, "expires_at": now + self.ttl}
-        with self.engine.begin() as connection:
-            taken = connection.execute(
-                update(leases)
-                .where(
-                    leases.c.name == LEASE_NAME,
-                    (leases.c.holder == self.holder) | (leases.c.expires_at < now),
+        expires = now + self.ttl
+        try:
+            with self.engine.begin() as connection:
+                renewed = connection.execute(
+                    update(leases)
+                    .where(leases.c.name == LEASE_NAME, leases.c.holder == self.holder)
+                    .values(expires_at=expires, renewed_at=now)
+                ).rowcount
+                if renewed:
+                    return True
+                taken = connection.execute(
+                    update(leases)
+                    .where(leases.c.name == LEASE_NAME, leases.c.expires_at < now)
+                    .values(holder=self.holder, expires_at=expires, taken_at=now, renewed_at=now)
+                ).rowcount
+                if taken:
+                    return True
+                exists = connection.execute(
+                    select(leases.c.name).where(leases.c.name == LEASE_NAME)
+                ).first()
+                if exists is not None:
+                    return False
+                connection.execute(
+                    insert(leases).values(
+                        name=LEASE_NAME,
+                        holder=self.holder,
+                        expires_at=expires,
+                        taken_at=now,
+                        renewed_at=now,
+                    )
                 )
-                .values(**values)
-            ).rowcount
-            if taken:
                 return True
-            exists = connection.execute(leases.select().where(leases.c.name == LEASE_NAME)).first()
-            if exists is None:
-                connection.execute(insert(leases).values(name=LEASE_NAME, **values))
-                return True
-        return False
+        except IntegrityError:  # another process inserted the first row at the same moment
+            return False
 
     def release(self) -> None:
-        """Lets the lease expire now."""
+        """Gives the lease up now, so a waiting worker takes over at its next try."""
         leases = table(WorkerLease)
         with self.engine.begin() as connection:
             connection.execute(
@@ -69,48 +80,40 @@ class TableLease:
             )
 
 
-class AdvisoryLease:
-    """The lease as a PostgreSQL advisory lock on a connection this process keeps."""
+@dataclass(frozen=True)
+class LeaseState:
+    """Who holds the lease, for how long, and when they last renewed it."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.connection: Connection | None = None
+    holder: str
+    taken_at: datetime | None
+    renewed_at: datetime | None
+    expires_at: datetime
 
-    def acquire(self, now: datetime) -> bool:
-        """Checks our lock is still ours, or tries to take it."""
-        if self.connection is not None:
-            try:
-                self.connection.execute(text("SELECT 1"))
-                return True
-            except DBAPIError:
-                self.connection = None  # the connection (and with it the lock) is gone
-        connection = self.engine.connect()
-        got = connection.execute(
-            text("SELECT pg_try_advisory_lock(:id)"), {"id": ADVISORY_LOCK_ID}
-        ).scalar()
-        connection.commit()
-        if got:
-            self.connection = connection
-            return True
-        connection.close()
-        return False
+    def report(self, now: datetime) -> dict[str, Any]:
+        """Gets the lease as /healthz shows it (ages in whole seconds)."""
 
-    def release(self) -> None:
-        """Unlocks and closes the connection."""
-        if self.connection is not None:
-            # Closing a pooled connection keeps the database session (and its lock) alive
-            # in the pool, so unlock explicitly; a broken connection is dropped instead.
-            try:
-                self.connection.execute(
-                    text("SELECT pg_advisory_unlock(:id)"), {"id": ADVISORY_LOCK_ID}
-                )
-                self.connection.commit()
-            except DBAPIError:
-                self.connection.invalidate()
-            self.connection.close()
-            self.connection = None
+        def age(moment: datetime | None) -> int | None:
+            return None if moment is None else max(int((now - moment).total_seconds()), 0)
+
+        return {
+            "holder": self.holder,
+            "held_s": age(self.taken_at),
+            "renewed_s_ago": age(self.renewed_at),
+            "expired": self.expires_at < now,
+        }
 
 
-def make_lease(engine: Engine, *, holder: str, ttl: timedelta) -> Lease:
-    """Gets the lease fit for the database."""
-    return TableLease(engine, holder, ttl) if is_sqlite(engine) else AdvisoryLease(engine)
+def lease_state(*, session: Session) -> LeaseState | None:
+    """Gets the worker lease as it stands (None: no worker has run or the last one
+    stopped and gave it up)."""
+    leases = table(WorkerLease)
+    row = (
+        session.connection()
+        .execute(
+            select(
+                leases.c.holder, leases.c.taken_at, leases.c.renewed_at, leases.c.expires_at
+            ).where(leases.c.name == LEASE_NAME)
+        )
+        .first()
+    )
+    return None if row is None else LeaseState(*row)

@@ -283,13 +283,16 @@ class Notification(SQLModel, table=True):
 
 
 class WorkerLease(SQLModel, table=True):
-    """Who runs the background jobs (on SQLite; PostgreSQL uses an advisory lock)."""
+    """Who runs the background jobs: the holder renews the row every third of its time to
+    live; a holder that stops renewing (dead or frozen) is replaced when it expires."""
 
     __tablename__ = "worker_lease"
 
     name: str = Field(primary_key=True, max_length=50)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_type=UTCDateTime)
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    renewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Outcome(SQLModel, table=True):

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    # How long the worker lease lives without renewal: a worker that dies or freezes is
+    # replaced within this time (renewed every third of it).
+    handoff_lease_ttl_s: float = Field(
+        default=30.0, ge=3, le=600, validation_alias="HANDOFF_LEASE_TTL_S"
+    )
 
     def missing_for_slack(self) -> list[str]:
         """Gets the names of the Slack settings that are not set (empty when ready)."""

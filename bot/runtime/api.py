@@ -34,6 +34,7 @@ from scoring import ScoringRules
 from store.db import is_sqlite
 from store.dead_letters import health
 from store.health import probe_write
+from store.lease import lease_state
 
 log = logging.getLogger(__name__)
 
@@ -251,25 +252,34 @@ def _health(app: FastAPI) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
         """Tells whether the app can write to its database (a write rolled back, within
-        2 seconds), and how the Slack outbox stands (dead and overdue entries)."""
+        2 seconds), how the Slack outbox stands (dead and overdue entries), and which
+        process holds the worker lease, since when, and how long ago it renewed it."""
         state = _state(request)
 
-        def check() -> dict[str, Any]:
+        def check() -> tuple[dict[str, Any], dict[str, Any] | None]:
             probe_write(state.engine, timeout_s=HEALTH_TIMEOUT_S)
+            now = state.clock()
             with Session(state.engine) as session:
-                return health(session=session, now=state.clock())
+                lease = lease_state(session=session)
+                return health(session=session, now=now), None if lease is None else lease.report(
+                    now
+                )
 
         loop = asyncio.get_running_loop()
         try:
-            outbox = await asyncio.wait_for(
+            outbox, worker = await asyncio.wait_for(
                 loop.run_in_executor(None, check), timeout=HEALTH_TIMEOUT_S + 0.5
             )
         except (SQLAlchemyError, sqlite3.Error, TimeoutError) as exc:
             log.warning("health check: database cannot be written: %r", exc)
             body = {"status": "error", "database": "cannot be written"}
             return JSONResponse(body, status_code=503, headers={"Retry-After": "5"})
-        status = "degraded" if outbox["dead"] or outbox["overdue"] else "ok"
-        return JSONResponse({"status": status, "database": "ok", "outbox": outbox})
+        # No live worker: no reminder, no card and no digest goes out.
+        stalled = worker is None or worker["expired"]
+        status = "degraded" if outbox["dead"] or outbox["overdue"] or stalled else "ok"
+        return JSONResponse(
+            {"status": status, "database": "ok", "outbox": outbox, "worker": worker}
+        )
 
 
 async def _in_transaction(

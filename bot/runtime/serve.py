@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from fastapi import FastAPI
@@ -150,10 +150,13 @@ def slack_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -
     )
 
 
-def start_worker(engine: Engine, config: HandoffConfig, deliverer: Deliverer | None) -> Worker:
+def start_worker(
+    settings: Settings, engine: Engine, config: HandoffConfig, deliverer: Deliverer | None
+) -> Worker:
     """Starts competing for the single-worker lease (sweep and sender while held)."""
     assert config.team is not None
     worker = Worker(
+        lease_ttl=timedelta(seconds=settings.handoff_lease_ttl_s),
         engine=engine,
         team=config.team,
         sla=config.sla,
@@ -174,7 +177,7 @@ def _start_background(
     stops: list[Callable[[], None]] = []
     wake: Callable[[], None] = lambda: None  # noqa: E731
     if not web_only:
-        worker = start_worker(engine, config, deliverer)
+        worker = start_worker(settings, engine, config, deliverer)
         stops.append(worker.stop)
         wake = worker.wake
     if deliverer is None:
@@ -207,7 +210,7 @@ def run_worker(settings: Settings, *, config: HandoffConfig) -> int:
     engine, _ = open_database(settings.database_url)
     assert config.team is not None
     sync_team(engine=engine, team=config.team)
-    worker = start_worker(engine, config, slack_deliverer(settings, engine, config))
+    worker = start_worker(settings, engine, config, slack_deliverer(settings, engine, config))
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())

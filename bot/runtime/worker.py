@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from bot.handoffs.sweep import sweep
 from bot.messaging.sender import Deliverer
 from bot.reports.digest import post_if_due
 from bot.reports.revenue import post_monthly_if_due
-from store.lease import Lease, make_lease
+from store.lease import TableLease
 from store.outbox import forget_requests
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Worker:
         sla: SlaConfig | None,
         reasons: list[RejectReason],
         deliverer: Deliverer | None,
-        lease: Lease | None = None,
+        lease: TableLease | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         lease_ttl: timedelta = LEASE_TTL,
         digest: DigestConfig | None = None,
@@ -85,7 +86,8 @@ class Worker:
         self.deliverer = deliverer
         self.clock = clock
         self.lease_ttl = lease_ttl
-        self.lease = lease or make_lease(engine, holder=holder_name(), ttl=lease_ttl)
+        self.lease = lease or TableLease(engine, holder_name(), lease_ttl)
+        self.renewed_at = 0.0  # time.monotonic() of the last renewal that succeeded
         # Missed runs collapse into one, and a job never overlaps itself.
         self.scheduler = BackgroundScheduler(
             timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1}
@@ -108,12 +110,9 @@ class Worker:
             self.active.clear()
 
     def abandon(self) -> None:
-        """Stops without giving the lease up, as a crashed process would (for tests): a
-        table lease is left to expire; an advisory lock's connection is dropped."""
+        """Stops without giving the lease up, as a crashed process would (for tests): the
+        lease is left to expire."""
         self.scheduler.shutdown(wait=True)
-        connection = getattr(self.lease, "connection", None)
-        if connection is not None:
-            connection.invalidate()
         self.active.clear()
 
     def wake(self) -> None:
@@ -121,8 +120,20 @@ class Worker:
         if self.active.is_set() and self.deliverer is not None:
             self.scheduler.modify_job(SEND_JOB, next_run_time=datetime.now(UTC))
 
+    def holds_lease(self) -> bool:
+        """Tells whether this process may run the jobs now: it holds the lease and renewed
+        it less than two thirds of its time to live ago. A process that was frozen and
+        resumes finds its renewal stale, so it does nothing until it has renewed (or
+        learnt that another process took over); the monotonic clock keeps running while
+        a process is stopped."""
+        fresh = time.monotonic() - self.renewed_at < self.lease_ttl.total_seconds() * 2 / 3
+        return self.active.is_set() and fresh
+
     def _keep_lease(self) -> None:
+        asked = time.monotonic()
         held = self.lease.acquire(self.clock())
+        if held:
+            self.renewed_at = asked
         if held and not self.active.is_set():
             log.info("worker: took the lease; sweeping every %ss", SWEEP_EVERY_S)
             self._add_jobs()
@@ -135,9 +146,17 @@ class Worker:
             self.active.clear()
 
     def _add_jobs(self) -> None:
-        self._every(self.run_sweep, SWEEP_EVERY_S, SWEEP_JOB, grace=30)
+        self._every(self._sweep_if_held, SWEEP_EVERY_S, SWEEP_JOB, grace=30)
         if self.deliverer is not None:
-            self._every(self.deliverer.deliver_due, SEND_EVERY_S, SEND_JOB, grace=5)
+            self._every(self._send_if_held, SEND_EVERY_S, SEND_JOB, grace=5)
+
+    def _sweep_if_held(self) -> None:
+        if self.holds_lease():
+            self.run_sweep()
+
+    def _send_if_held(self) -> None:
+        if self.holds_lease() and self.deliverer is not None:
+            self.deliverer.deliver_due()
 
     def _every(self, job: Callable[[], object], seconds: float, job_id: str, *, grace: int) -> None:
         """Runs `job` now and then every `seconds` (coalesced, one at a time: job_defaults)."""

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -96,7 +97,7 @@ def test_sigterm_finishes_gives_the_lease_up_and_exits_0(tmp_path: Path, databas
     process = _started([script, "serve", "--port", "0"], tmp_path, env, "Uvicorn running")
     engine = make_engine(database_url)
     try:
-        wait_for(lambda: _lease_holder(engine) is not None or not _advisory(engine))
+        wait_for(lambda: _lease_holder(engine) is not None)
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=30)
         assert process.returncode == 0, out
@@ -108,19 +109,68 @@ def test_sigterm_finishes_gives_the_lease_up_and_exits_0(tmp_path: Path, databas
         engine.dispose()
 
 
-def _advisory(engine: Engine) -> bool:
-    return engine.dialect.name == "postgresql"
-
-
 def _lease_holder(engine: Engine) -> str | None:
-    if _advisory(engine):  # an advisory lock: held while a session has it
-        with engine.connect() as connection:
-            held = connection.execute(
-                text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")
-            ).scalar()
-        return "advisory" if held else None
     with engine.connect() as connection:
-        return connection.execute(text("SELECT holder FROM worker_lease")).scalar()
+        holder = connection.execute(text("SELECT holder FROM worker_lease")).scalar()
+    return str(holder) if holder is not None else None
+
+
+def _idle_in_transaction(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                text(
+                    "SELECT pid, query FROM pg_stat_activity"
+                    " WHERE state = 'idle in transaction' AND datname = current_database()"
+                )
+            ).all()
+        )
+
+
+def test_a_frozen_worker_is_replaced_within_the_lease_time_and_stands_down_when_it_wakes(
+    tmp_path: Path, database_url: str
+) -> None:
+    """SIGSTOP: the process lives and keeps its connections, but does nothing (a paused
+    container, a stalled VM). A second worker takes over once the lease expires; the
+    first, resumed, learns it lost the lease and does not run the jobs."""
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_LEASE_TTL_S": "3"}
+    script = Path(sys.executable).parent / "handoff"
+    engine = make_engine(database_url)
+    first = _started([script, "worker"], tmp_path, env, "handoff worker: running")
+    second = None
+    try:
+        assert wait_for(lambda: _lease_holder(engine) is not None)
+        frozen = _lease_holder(engine)
+        assert frozen is not None
+        assert f":{first.pid}:" in frozen
+        # Its start-up sweep done (a process frozen inside a transaction holds that
+        # transaction's locks until it resumes, on any database), no connection of its
+        # sits idle in a transaction between the lease's renewals.
+        time.sleep(1)
+        if engine.dialect.name == "postgresql":
+            assert wait_for(lambda: _idle_in_transaction(engine) == [], timeout=5), (
+                _idle_in_transaction(engine)
+            )
+        first.send_signal(signal.SIGSTOP)
+        second = _started([script, "worker"], tmp_path, env, "handoff worker: running")
+        assert wait_for(lambda: _lease_holder(engine) not in (None, frozen), timeout=10)
+        assert f":{second.pid}:" in str(_lease_holder(engine))
+        first.send_signal(signal.SIGCONT)
+        time.sleep(3)  # a few of its lease job's turns (every second with a 3-second lease)
+        first.send_signal(signal.SIGTERM)
+        out, _ = first.communicate(timeout=30)
+        assert "lost the lease" in out, out
+        assert f":{second.pid}:" in str(_lease_holder(engine))
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+                process.wait()
+            if process is not None and process.stdout is not None:
+                process.stdout.close()
+        engine.dispose()
 
 
 def test_the_demo_removes_its_temporary_files_on_sigterm(tmp_path: Path) -> None:

@@ -1,14 +1,15 @@
-"""The single-worker lease on SQLite (a row that expires) and PostgreSQL (advisory lock)."""
+"""The single-worker lease: a row that its holder renews and that expires, on SQLite and
+PostgreSQL alike."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
-from store.db import is_sqlite
-from store.lease import AdvisoryLease, TableLease, make_lease
-from tests.helpers import wait_for
+from store.lease import TableLease, lease_state
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 TTL = timedelta(seconds=30)
@@ -24,28 +25,55 @@ def test_table_lease_is_exclusive_renewable_and_expires(engine: Engine) -> None:
     assert not second.acquire(at(1))
     assert first.acquire(at(10))  # renewed: now expires at 40 s
     assert not second.acquire(at(35))
-    assert second.acquire(at(41))  # the first stopped renewing: taken over
-    assert not first.acquire(at(42))
+    assert second.acquire(at(41))  # the first stopped renewing (dead or frozen): taken over
+    assert not first.acquire(at(42))  # the frozen one wakes up and learns it lost
     second.release()
     assert first.acquire(at(43))
 
 
-def test_lease_fits_the_database_and_an_advisory_lock_is_freed_with_its_holder(
-    engine: Engine,
-) -> None:
-    lease = make_lease(engine, holder="x", ttl=TTL)
-    if is_sqlite(engine):
-        assert isinstance(lease, TableLease)  # SQLite: the table lease, tested above
-        return
-    assert isinstance(lease, AdvisoryLease)
-    first, second = AdvisoryLease(engine), AdvisoryLease(engine)
-    assert first.acquire(at(0))
-    assert first.acquire(at(1))
-    assert not second.acquire(at(1))
-    first.release()
-    assert second.acquire(at(2))
-    assert second.connection is not None
-    second.connection.invalidate()  # the process died: its connection is gone
-    # The server frees the lock once it sees the connection close: soon, not at once.
-    assert wait_for(lambda: first.acquire(at(3)), timeout=10)
-    first.release()
+def test_the_lease_tells_who_holds_it_since_when_and_their_last_renewal(engine: Engine) -> None:
+    lease = TableLease(engine, "host:7:abc", TTL)
+    with Session(engine) as session:
+        assert lease_state(session=session) is None
+    assert lease.acquire(at(0))
+    assert lease.acquire(at(20))
+    with Session(engine) as session:
+        state = lease_state(session=session)
+    assert state is not None
+    assert state.report(at(25)) == {
+        "holder": "host:7:abc",
+        "held_s": 25,
+        "renewed_s_ago": 5,
+        "expired": False,
+    }
+    assert state.report(at(51))["expired"]
+    lease.release()
+    with Session(engine) as session:
+        assert lease_state(session=session) is None
+
+
+def test_of_many_workers_starting_at_once_exactly_one_takes_the_lease(engine: Engine) -> None:
+    """The first-ever row, inserted by all of them at the same moment, and then an expired
+    row, taken by all of them at the same moment."""
+    for moment in (at(0), at(100)):
+        won = _race(engine, [f"w{i}-{moment.second}" for i in range(8)], moment)
+        assert len(won) == 1, won
+
+
+def _race(engine: Engine, names: list[str], moment: datetime) -> list[str]:
+    """Gets who took the lease of `names` trying at the same moment."""
+    start = threading.Barrier(len(names))
+    won: list[str] = []
+
+    def compete(name: str) -> None:
+        lease = TableLease(engine, name, TTL)
+        start.wait()
+        if lease.acquire(moment):
+            won.append(name)
+
+    threads = [threading.Thread(target=compete, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won

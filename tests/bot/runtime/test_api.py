@@ -14,7 +14,7 @@ from bot.runtime.api import AppState, create_api
 from store.db import make_engine
 from store.migrate import upgrade
 from store.models import Handoff, Lead
-from tests.helpers import AUTH, TOKEN, demo, lead_body, make_client, post_lead, rules, team
+from tests.helpers import AUTH, NOW, TOKEN, demo, lead_body, make_client, post_lead, rules, team
 
 
 @pytest.fixture
@@ -163,11 +163,39 @@ def test_numeric_external_ids_are_ids(client: TestClient) -> None:
     assert body["score"]["external_id"] == "90210"
 
 
-HEALTHY = {"status": "ok", "database": "ok", "outbox": {"dead": 0, "pending": 0, "overdue": 0}}
+def test_healthz_names_the_worker_and_how_long_ago_it_renewed(
+    client: TestClient, engine: Engine
+) -> None:
+    from datetime import timedelta
+
+    from store.lease import TableLease
+
+    lease = TableLease(engine, "web-1:42:abc", timedelta(seconds=30))
+    assert lease.acquire(NOW - timedelta(minutes=5))
+    assert lease.acquire(NOW - timedelta(seconds=8))
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "outbox": {"dead": 0, "pending": 0, "overdue": 0},
+        "worker": {"holder": "web-1:42:abc", "held_s": 300, "renewed_s_ago": 8, "expired": False},
+    }
 
 
-def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == HEALTHY
+def test_healthz_is_degraded_when_no_worker_runs(client: TestClient, engine: Engine) -> None:
+    """Nothing would be sent and no SLA swept: no lease at all, or one left to expire."""
+    from datetime import timedelta
+
+    from store.lease import TableLease
+
+    body = client.get("/healthz").json()
+    assert (body["status"], body["database"], body["worker"]) == ("degraded", "ok", None)
+    assert TableLease(engine, "frozen", timedelta(seconds=30)).acquire(NOW - timedelta(minutes=1))
+    body = client.get("/healthz").json()
+    assert (body["status"], body["worker"]["holder"], body["worker"]["expired"]) == (
+        "degraded",
+        "frozen",
+        True,
+    )
 
 
 def test_healthz_counts_dead_and_overdue_slack_messages(engine: Engine) -> None:
