@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -73,8 +74,23 @@ Amount = Annotated[
 ]
 
 
+# An id as the schema publishes it: text with something besides spaces, or a number.
+_ID_SCHEMA = {
+    "anyOf": [{"type": "string", "pattern": "\\S", "maxLength": 255}, {"type": "integer"}]
+}
 ExternalId = Annotated[
-    str, BeforeValidator(_id_text), StringConstraints(min_length=1, max_length=255)
+    str,
+    BeforeValidator(_id_text),
+    StringConstraints(min_length=1, max_length=255),
+    WithJsonSchema(_ID_SCHEMA),
+]
+# An activity's own id: blank or absent means "derive one from kind and time".
+OptionalId = Annotated[
+    ExternalId | None,
+    BeforeValidator(_blank_to_none),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "maxLength": 255}, {"type": "integer"}, {"type": "null"}]}
+    ),
 ]
 
 
@@ -122,7 +138,7 @@ class ActivityIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Annotated[ExternalId | None, BeforeValidator(_blank_to_none)] = None
+    id: OptionalId = None
     kind: str = Field(min_length=1, max_length=100)
     occurred_at: Instant
     properties: dict[str, Any] = {}

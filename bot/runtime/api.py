@@ -19,11 +19,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import Engine, QueuePool
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.config import SlaConfig, TeamConfig
@@ -143,6 +146,7 @@ def create_api(state: AppState) -> FastAPI:
     app.state.guesses = Guesses()
     app.add_middleware(BodyLimit)
     app.add_exception_handler(RequestValidationError, _invalid_body)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownLead, _unknown_lead)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_busy)  # type: ignore[arg-type]
     _routes(app)
@@ -194,6 +198,42 @@ class _Unauthorised(Exception):
     pass
 
 
+class FieldProblem(BaseModel):
+    """One refused field: where it is in the body ("leads[0].employees") and why."""
+
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """Why a request was refused; `errors` lists each refused field (422 only)."""
+
+    detail: str
+    errors: list[FieldProblem] | None = None
+
+
+class HealthRefusal(BaseModel):
+    """/healthz when the database cannot be written."""
+
+    status: str
+    database: str
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description}
+
+
+# What every /api/ route may answer besides 200, as the schema promises it.
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    400: _problem("the body is not JSON text (UTF-8)"),
+    401: _problem("missing or wrong API token (the answer is slower after several)"),
+    413: _problem("request body over 1 MiB"),
+    422: _problem("a field is missing or invalid: `errors` names each one"),
+    503: _problem("the database cannot take this now; nothing was stored: see Retry-After"),
+}
+UNKNOWN_LEAD: dict[int | str, dict[str, Any]] = {404: _problem("no such lead: post it first")}
+
+
 Authorised = Annotated[AppState, Depends(_authorised)]
 
 
@@ -202,7 +242,7 @@ def _routes(app: FastAPI) -> None:
     async def _unauthorised(request: Request, _exc: _Unauthorised) -> JSONResponse:
         return await _refused(request)
 
-    @app.post("/api/leads")
+    @app.post("/api/leads", responses=REFUSALS)
     async def post_lead(request: Request, lead: LeadIn, state: Authorised) -> JSONResponse:
         """Takes in one lead (and its activities); scores it; hands it off if it qualifies."""
 
@@ -212,7 +252,7 @@ def _routes(app: FastAPI) -> None:
 
         return JSONResponse(await _in_transaction(request, state, work))
 
-    @app.post("/api/activities")
+    @app.post("/api/activities", responses={**REFUSALS, **UNKNOWN_LEAD})
     async def post_activity(
         request: Request, activity: StandaloneActivityIn, state: Authorised
     ) -> JSONResponse:
@@ -224,7 +264,7 @@ def _routes(app: FastAPI) -> None:
 
         return JSONResponse(await _in_transaction(request, state, work))
 
-    @app.post("/api/outcomes")
+    @app.post("/api/outcomes", responses={**REFUSALS, **UNKNOWN_LEAD})
     async def post_outcome(request: Request, outcome: OutcomeIn, state: Authorised) -> JSONResponse:
         """Records what became of a lead (opportunity, closed-won, closed-lost); sending
         the same outcome again changes nothing."""
@@ -249,7 +289,10 @@ def _routes(app: FastAPI) -> None:
 
 
 def _health(app: FastAPI) -> None:
-    @app.get("/healthz")
+    @app.get(
+        "/healthz",
+        responses={503: {"model": HealthRefusal, "description": "the database cannot be written"}},
+    )
     async def healthz(request: Request) -> JSONResponse:
         """Tells whether the app can write to its database (a write rolled back, within
         2 seconds), how the Slack outbox stands (dead and overdue entries), and which
@@ -334,6 +377,17 @@ async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONRe
     errors = field_errors(exc.errors())
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return JSONResponse({"detail": f"invalid request body: {summary}", "errors": errors}, 422)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    """FastAPI's own refusals: a body it cannot decode (400) is reported after the token
+    is checked, and says what to send."""
+    if exc.status_code == 400 and request.url.path.startswith("/api/"):
+        if not _token_ok(request):
+            return await _refused(request)
+        detail = "the request body is not JSON text in UTF-8: send a JSON object"
+        return JSONResponse({"detail": detail}, status_code=400)
+    return await http_exception_handler(request, exc)
 
 
 def _transient(exc: OperationalError) -> bool:

@@ -118,6 +118,27 @@ def test_non_json_body_is_422(client: TestClient) -> None:
     assert response.status_code == 422
 
 
+def test_a_body_that_is_not_utf8_is_400_saying_so_after_the_token_is_checked(
+    client: TestClient,
+) -> None:
+    junk = b"\xff\xfe{\x00\x19"
+    json_type = {"Content-Type": "application/json"}
+    response = client.post("/api/leads", content=junk, headers={**AUTH, **json_type})
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "the request body is not JSON text in UTF-8: send a JSON object"
+    }
+    assert client.post("/api/leads", content=junk, headers=json_type).status_code == 401
+
+
+def test_the_published_schema_promises_each_refusal_the_api_gives(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/leads", "/api/activities", "/api/outcomes"):
+        assert {"400", "401", "413", "422", "503"} <= set(paths[path]["post"]["responses"])
+    assert "404" in paths["/api/outcomes"]["post"]["responses"]
+    assert "503" in paths["/healthz"]["get"]["responses"]
+
+
 def test_body_over_one_mib_is_413(client: TestClient) -> None:
     big = lead_body("A", notes="x" * (1024 * 1024))
     assert post_lead(client, big).status_code == 413
