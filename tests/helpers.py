@@ -155,6 +155,16 @@ def running_serve(workdir: Path, env: dict[str, str]) -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def serving_tests_config(workdir: Path, database_url: str, token: str) -> Iterator[str]:
+    """Runs `handoff serve` with the tests' rules and team on `database_url`, taking
+    `token`; yields its base URL."""
+    (workdir / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": token}
+    with running_serve(workdir, env) as url:
+        yield url
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 15) -> Any:
     """Polls `check` until it gives something true (and gets that), or fails after
     `timeout` seconds."""

@@ -16,16 +16,14 @@ import pytest
 from sqlalchemy import Engine, text
 
 from store.db import make_engine
-from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve, wait_for
+from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, serving_tests_config, wait_for
 
 TOKEN = "e2e-token-0123456789abcdef0123456789"
 
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[str]:
-    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": TOKEN}
-    with running_serve(tmp_path, env) as url:
+    with serving_tests_config(tmp_path, database_url, TOKEN) as url:
         yield url
 
 

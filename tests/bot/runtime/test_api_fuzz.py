@@ -11,7 +11,6 @@ those refusals have their own tests (tests/bot/runtime/test_api.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from hypothesis import HealthCheck, seed, settings
 
 from bot.runtime.api import AppState, create_api
 from store.db import make_engine
-from tests.helpers import AUTH, RULES_TOML, TEAM_TOML, TOKEN, rules, running_serve, team
+from tests.helpers import AUTH, TOKEN, rules, serving_tests_config, team
 
 EXAMPLES = 300
 SEED = 20261205
@@ -36,9 +35,7 @@ schema = schemathesis.openapi.from_dict(_published)
 
 @pytest.fixture
 def server(tmp_path: Path, database_url: str) -> Iterator[str]:
-    (tmp_path / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": TOKEN}
-    with running_serve(tmp_path, env) as url:
+    with serving_tests_config(tmp_path, database_url, TOKEN) as url:
         yield url
 
 
