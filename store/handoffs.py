@@ -10,7 +10,17 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlmodel import Session
 
-from store.models import Handoff, HandoffStatus, Rep, ScoreSnapshot, ShadowScore, table
+from store.models import (
+    Handoff,
+    HandoffStatus,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+    Rep,
+    ScoreSnapshot,
+    ShadowScore,
+    table,
+)
 
 OPEN_STATUSES = (HandoffStatus.PENDING, HandoffStatus.ACCEPTED)
 
@@ -132,6 +142,23 @@ def posted_at(*, session: Session, handoff_id: int) -> tuple[str | None, str | N
     )
     row = session.connection().execute(found).first()
     return (row.channel, row.message_ts) if row else (own.channel, None)
+
+
+def card_on_its_way(*, session: Session, handoff_id: int) -> bool:
+    """Tells whether the card of a hand-off's lead is still queued to be posted (due, in
+    flight in another sender, or backing off), as opposed to posted or given up."""
+    handoffs, outbox = table(Handoff), table(Outbox)
+    query = (
+        select(outbox.c.id)
+        .join(handoffs, handoffs.c.id == outbox.c.handoff_id)
+        .where(
+            outbox.c.kind == OutboxKind.POST_CARD,
+            outbox.c.status == OutboxStatus.PENDING,
+            or_(handoffs.c.id == handoff_id, handoffs.c.chain_id == _chain_of(handoff_id)),
+        )
+        .limit(1)
+    )
+    return session.connection().execute(query).first() is not None
 
 
 def newest_of_chain(*, session: Session, handoff_id: int) -> int:

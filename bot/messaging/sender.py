@@ -36,7 +36,7 @@ from bot.handoffs.notices import Notice
 from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from bot.reports.numbers import DigestNumbers, RevenueReport
-from store.handoffs import newest_of_chain, posted_at, record_posted
+from store.handoffs import card_on_its_way, newest_of_chain, posted_at, record_posted
 from store.models import NotificationKind, OutboxKind, OutboxStatus
 from store.outbox import (
     OutboxEntry,
@@ -68,6 +68,9 @@ DEAD_ALERT = (
     " again, in order, with `handoff outbox retry --all`. (Said at most once an hour.)"
 )
 BACKOFF_MAX_S = 600
+# A notice whose card is still on its way waits for it this long at most, in steps.
+WAIT_FOR_CARD = timedelta(minutes=1)
+WAIT_FOR_CARD_STEP_S = 2.0
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
 
@@ -262,7 +265,18 @@ class Deliverer:
             if entry.handoff_id is not None:
                 with Session(self.engine) as session:
                     where, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+                    coming = ts is None and card_on_its_way(
+                        session=session, handoff_id=entry.handoff_id
+                    )
                 card_at = Posted(where, ts) if where and ts else None
+                if coming and self.clock() - entry.created_at < WAIT_FOR_CARD:
+                    # Its card is being posted (by another sender, or backing off): the
+                    # notice links to it, so it waits a little rather than go without.
+                    raise DeliveryError(
+                        "card_not_posted_yet",
+                        retry_after=WAIT_FOR_CARD_STEP_S,
+                        hint="waiting for the lead's card, which the notice links to",
+                    )
             self.surface.post_notice(channel=channel, notice=notice, card_at=card_at)
 
     def _send_text(self, entry: PendingEntry, channel: str, payload: dict[str, Any]) -> None:
@@ -313,10 +327,11 @@ class Deliverer:
         again: datetime | None
         if error.retry_after is not None:  # a rate limit: wait as told; not a failed try
             log.info(
-                "Slack rate limit on %s (%s): holding the channel %.0f s, as Retry-After says",
+                "Holding %s %.0f s (%s): %s",
                 entry.channel,
-                error.code,
                 error.retry_after,
+                error.code,
+                error.hint or "Slack's rate limit, as Retry-After says",
             )
             self.pacer.pause(entry.channel or "", error.retry_after)
             status, again, uncount = (

@@ -127,7 +127,7 @@ def test_rate_limit_storm_delivers_200_cards_once_in_order(
     deliverer = make_deliverer(engine, sandbox, clock)
     with caplog.at_level(logging.INFO, logger="bot.messaging.sender"):
         drain(deliverer, clock, rounds=400)
-    assert "Slack rate limit on C0123LEADS (ratelimited): holding the channel 2 s" in caplog.text
+    assert "Holding C0123LEADS 2 s (ratelimited)" in caplog.text
     assert posted_ids(sandbox) == ids
     assert clock.slept > 100  # paced at about one a second after the burst
     with Session(engine) as session:
@@ -393,3 +393,94 @@ def test_dead_entries_are_told_to_the_team_once_an_hour(
     drain(deliverer, clock, rounds=3)  # more deaths within the hour: no second alert
     alerts = [m for m in sandbox.channel(CHANNEL) if "could not be delivered" in m["text"]]
     assert len(alerts) == 1
+
+
+def test_a_notice_waits_for_its_card_in_flight_in_another_sender_and_then_links_it(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """`handoff sweep` sends what it queued while the worker posts the same lead's card:
+    the reminder must not go out without the link to the card."""
+    from bot.handoffs.notices import NoticeKind, notice_about
+    from store.outbox import OutboxEntry, enqueue
+
+    (handoff_id,) = hand_off(engine, 1)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    with Session(engine) as session:
+        card_entry = session.scalars(select(Outbox)).one()
+        card_entry.attempts = 1  # another sender claimed it and is posting it now
+        card_entry.next_attempt_at = clock.now + timedelta(minutes=2)
+        session.add(card_entry)
+        card_entry_id = card_entry.id
+        notice = notice_about(
+            session=session,
+            kind=NoticeKind.REMINDER,
+            handoff_id=handoff_id,
+            team=deliverer.team,
+            reasons=deliverer.reasons,
+            sla=None,
+            now=clock.now,
+        )
+        entry = OutboxEntry.notice(
+            handoff_id=handoff_id, to="U0ALICE", notice=notice.model_dump(mode="json")
+        )
+        enqueue(session=session, entries=[entry], now=clock.now)
+        session.commit()
+    assert deliverer.deliver_due().rescheduled == 1
+    assert sandbox.channel("U0ALICE") == []
+    # The other sender posts the card and records it.
+    with Session(engine) as session:
+        from bot.handoffs.cards import load_card
+
+        card = load_card(
+            session=session, handoff_id=handoff_id, team=deliverer.team, reasons=deliverer.reasons
+        )
+    posted = deliverer.surface.post_card(channel=CHANNEL, card=card)
+    with Session(engine) as session:
+        from store.handoffs import record_posted
+
+        record_posted(
+            session=session, handoff_id=handoff_id, channel=CHANNEL, ts=posted.ts, posted_at=NOW
+        )
+        card_entry = session.get(Outbox, card_entry_id)
+        assert card_entry is not None
+        card_entry.status = "sent"
+        session.add(card_entry)
+        session.commit()
+    clock.advance(3)
+    assert deliverer.deliver_due().sent == 1
+    (dm,) = sandbox.channel("U0ALICE")
+    assert f"/archives/{CHANNEL}/p" in json.dumps(dm["blocks"])
+
+
+def test_a_notice_whose_card_does_not_come_goes_without_the_link_after_a_minute(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    from bot.handoffs.notices import NoticeKind, notice_about
+    from store.outbox import OutboxEntry, enqueue
+
+    (handoff_id,) = hand_off(engine, 1)
+    deliverer = make_deliverer(engine, sandbox, clock)
+    with Session(engine) as session:
+        card_entry = session.scalars(select(Outbox)).one()
+        card_entry.attempts = 5  # backing off after an outage of that channel
+        card_entry.next_attempt_at = clock.now + timedelta(minutes=10)
+        session.add(card_entry)
+        notice = notice_about(
+            session=session,
+            kind=NoticeKind.REMINDER,
+            handoff_id=handoff_id,
+            team=deliverer.team,
+            reasons=deliverer.reasons,
+            sla=None,
+            now=clock.now,
+        )
+        entry = OutboxEntry.notice(
+            handoff_id=handoff_id, to="U0ALICE", notice=notice.model_dump(mode="json")
+        )
+        enqueue(session=session, entries=[entry], now=clock.now)
+        session.commit()
+    drain(deliverer, clock, rounds=50)
+    assert sandbox.channel("U0ALICE") == []  # waited 50 s for the card
+    drain(deliverer, clock, rounds=20)
+    (dm,) = sandbox.channel("U0ALICE")
+    assert "/archives/" not in json.dumps(dm["blocks"])
