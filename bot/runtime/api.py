@@ -22,7 +22,6 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
 from sqlalchemy import Engine, QueuePool
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
@@ -33,6 +32,7 @@ from bot.config import SlaConfig, TeamConfig
 from bot.handoffs.inputs import LeadIn, OutcomeIn, StandaloneActivityIn, field_errors
 from bot.handoffs.intake import Context, UnknownLead, ingest_activity, ingest_leads
 from bot.handoffs.outcomes import record
+from bot.runtime.problems import REFUSALS, UNKNOWN_LEAD, HealthRefusal
 from scoring import ScoringRules
 from store.db import is_sqlite
 from store.dead_letters import health
@@ -196,42 +196,6 @@ class Guesses:
 
 class _Unauthorised(Exception):
     pass
-
-
-class FieldProblem(BaseModel):
-    """One refused field: where it is in the body ("leads[0].employees") and why."""
-
-    field: str
-    message: str
-
-
-class Problem(BaseModel):
-    """Why a request was refused; `errors` lists each refused field (422 only)."""
-
-    detail: str
-    errors: list[FieldProblem] | None = None
-
-
-class HealthRefusal(BaseModel):
-    """/healthz when the database cannot be written."""
-
-    status: str
-    database: str
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {"model": Problem, "description": description}
-
-
-# What every /api/ route may answer besides 200, as the schema promises it.
-REFUSALS: dict[int | str, dict[str, Any]] = {
-    400: _problem("the body is not JSON text (UTF-8)"),
-    401: _problem("missing or wrong API token (the answer is slower after several)"),
-    413: _problem("request body over 1 MiB"),
-    422: _problem("a field is missing or invalid: `errors` names each one"),
-    503: _problem("the database cannot take this now; nothing was stored: see Retry-After"),
-}
-UNKNOWN_LEAD: dict[int | str, dict[str, Any]] = {404: _problem("no such lead: post it first")}
 
 
 Authorised = Annotated[AppState, Depends(_authorised)]
