@@ -80,6 +80,21 @@ class OutboxKind(StrEnum):
     DIGEST_CHART = "digest_chart"  # its chart, drawn when sent: payload {"numbers"}
     REVENUE_REPORT = "revenue_report"  # the monthly revenue report: payload {"report"}
     OPS_ALERT = "ops_alert"  # to the people who run the app: payload {"text"}, mrkdwn
+    # Sent by the CRM sender (bot.crm), not the Slack one; channel: the record.
+    CRM_HUBSPOT = "crm_hubspot"  # a contact's owner, status, lifecycle stage and note
+    CRM_SALESFORCE = "crm_salesforce"  # a Lead's owner and status, and a completed Task
+    WEBHOOK_OUT = "webhook_out"  # a signed event to a [[webhooks.out]] receiver
+    HUBSPOT_IN = "hubspot_in"  # a HubSpot webhook event to take in (a lead, an outcome)
+
+
+# The kinds the CRM sender sends; the Slack sender sends the others.
+CRM_OUTBOX_KINDS = (
+    OutboxKind.CRM_HUBSPOT,
+    OutboxKind.CRM_SALESFORCE,
+    OutboxKind.WEBHOOK_OUT,
+    OutboxKind.HUBSPOT_IN,
+)
+SLACK_OUTBOX_KINDS = tuple(kind for kind in OutboxKind if kind not in CRM_OUTBOX_KINDS)
 
 
 class NotificationKind(StrEnum):
@@ -91,6 +106,7 @@ class NotificationKind(StrEnum):
     REVENUE = "revenue"
     FEEDBACK = "feedback"
     SLACK_REQUEST = "slack_request"  # a Slack event or interaction, done once
+    CRM_EVENT = "crm_event"  # a CRM's webhook event (HubSpot's eventId), taken in once
     OUTBOX_ALERT = "outbox_alert"  # messages given up: told once an hour
 
 
@@ -293,6 +309,20 @@ class WorkerLease(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     renewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LeadEventRecord(SQLModel, table=True):
+    """Something that happened to a hand-off (bot.crm.events.LeadEvent), to be told to the
+    CRMs and webhook receivers; the worker fans it out and sets `fanned_out_at`."""
+
+    __tablename__ = "lead_event"
+    __table_args__ = (Index("ix_lead_event_unfanned", "fanned_out_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event: str = Field(max_length=50)
+    handoff_id: int = Field(foreign_key="handoff.id", ondelete="CASCADE")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    fanned_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Outcome(SQLModel, table=True):

@@ -73,6 +73,17 @@ class OutboxEntry:
         return cls(OutboxKind.DIGEST_CHART, channel, None, {"numbers": numbers})
 
     @classmethod
+    def crm(cls, kind: OutboxKind, record: str, known: Any, payload: dict[str, Any]) -> OutboxEntry:
+        """A write to a CRM record, or a webhook about it (`record`: the outbox channel that
+        keeps one record's writes in order; `known`: the event's facts)."""
+        return cls(kind, record, int(known.handoff["id"]), payload)
+
+    @classmethod
+    def hubspot_event(cls, *, event: dict[str, Any]) -> OutboxEntry:
+        """A HubSpot webhook event to take in, in order per object."""
+        return cls(OutboxKind.HUBSPOT_IN, f"hubspot-in:{event.get('objectId')}", None, event)
+
+    @classmethod
     def revenue_report(cls, *, channel: str, report: dict[str, Any]) -> OutboxEntry:
         """Posts a revenue report."""
         return cls(OutboxKind.REVENUE_REPORT, channel, None, {"report": report})
@@ -110,8 +121,11 @@ class PendingEntry:
     next_attempt_at: datetime
 
 
-def pending_entries(*, session: Session, limit: int) -> list[PendingEntry]:
-    """Gets pending entries, oldest first: the order they must go out in."""
+def pending_entries(
+    *, session: Session, limit: int, kinds: Sequence[OutboxKind] | None = None
+) -> list[PendingEntry]:
+    """Gets pending entries (of `kinds`, else of every kind), oldest first: the order
+    they must go out in."""
     outbox = table(Outbox)
     query = (
         select(
@@ -127,6 +141,8 @@ def pending_entries(*, session: Session, limit: int) -> list[PendingEntry]:
         .order_by(outbox.c.id)
         .limit(limit)
     )
+    if kinds is not None:
+        query = query.where(outbox.c.kind.in_(list(kinds)))
     return [
         PendingEntry(row.id, OutboxKind(row.kind), *row[2:])
         for row in session.connection().execute(query)

@@ -10,6 +10,14 @@ the lowest layer of `bot`: everything else may import it, it imports no other `b
 package.
 """
 
+from bot.config.crm import (
+    LEAD_EVENTS,
+    CrmConfig,
+    CrmStatuses,
+    HubSpotConfig,
+    SalesforceConfig,
+    WebhookOut,
+)
 from bot.config.loader import (
     DEFAULT_PATH,
     ENV_VAR,
@@ -42,21 +50,27 @@ __all__ = [
     "DEFAULT_PATH",
     "DEFAULT_REJECT_REASONS",
     "ENV_VAR",
+    "LEAD_EVENTS",
     "WEEKDAYS",
     "CalendarConfig",
     "CalibrationConfig",
     "Config",
     "ConfigError",
+    "CrmConfig",
+    "CrmStatuses",
     "DigestConfig",
     "Disposition",
     "EscalationLevel",
     "HandoffConfig",
+    "HubSpotConfig",
     "RejectReason",
     "RepConfig",
+    "SalesforceConfig",
     "Settings",
     "SlaConfig",
     "TeamConfig",
     "TierSla",
+    "WebhookOut",
     "find_config",
     "load_config",
     "parse_config",

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from bot.config.crm import CrmConfig, WebhooksConfig
 from scoring.rules import ScoringRules, Tier
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -46,6 +47,11 @@ class RepConfig(_Section):
     territories: list[str] = []
     capacity: int | None = Field(default=None, ge=1)
     active: bool = True
+    # The rep in the CRMs; when absent, looked up once by `email`.
+    hubspot_owner_id: str | None = Field(default=None, pattern=r"^\d+$")
+    salesforce_user_id: str | None = Field(
+        default=None, pattern=r"^005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?$"
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -278,6 +284,8 @@ class HandoffConfig(_Section):
     sla: SlaConfig | None = None
     digest: DigestConfig = DigestConfig()
     calibration: CalibrationConfig = CalibrationConfig()
+    crm: CrmConfig = CrmConfig()
+    webhooks: WebhooksConfig = WebhooksConfig()
     reject_reasons: list[RejectReason] = Field(default=DEFAULT_REJECT_REASONS, min_length=1)
 
     @model_validator(mode="after")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from standardwebhooks import Webhook
 
 from store.db import DEFAULT_URL
 
@@ -26,11 +27,36 @@ class Settings(BaseSettings):
     )
     slack_app_token: SecretStr | None = Field(default=None, validation_alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", validation_alias="SLACK_API_URL")
+    hubspot_access_token: SecretStr | None = Field(
+        default=None, validation_alias="HUBSPOT_ACCESS_TOKEN"
+    )
+    hubspot_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="HUBSPOT_CLIENT_SECRET"
+    )
+    salesforce_client_id: str | None = Field(default=None, validation_alias="SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SALESFORCE_CLIENT_SECRET"
+    )
+    salesforce_refresh_token: SecretStr | None = Field(
+        default=None, validation_alias="SALESFORCE_REFRESH_TOKEN"
+    )
+    handoff_webhook_secret: SecretStr | None = Field(
+        default=None, validation_alias="HANDOFF_WEBHOOK_SECRET"
+    )
     # How long the worker lease lives without renewal: a worker that dies or freezes is
     # replaced within this time (renewed every third of it).
     handoff_lease_ttl_s: float = Field(
         default=30.0, ge=3, le=600, validation_alias="HANDOFF_LEASE_TTL_S"
     )
+
+    def missing_for_salesforce(self) -> list[str]:
+        """Gets the names of the Salesforce settings that are not set."""
+        needed = {
+            "SALESFORCE_CLIENT_ID": self.salesforce_client_id,
+            "SALESFORCE_CLIENT_SECRET": self.salesforce_client_secret,
+            "SALESFORCE_REFRESH_TOKEN": self.salesforce_refresh_token,
+        }
+        return [name for name, value in needed.items() if not _given(value)]
 
     def missing_for_slack(self) -> list[str]:
         """Gets the names of the Slack settings that are not set (empty when ready)."""
@@ -56,4 +82,21 @@ class Settings(BaseSettings):
                 f"HANDOFF_API_TOKEN has {len(token)} characters: use at least "
                 f"{MIN_TOKEN_LENGTH}, so that it cannot be guessed. Make one with: {make}"
             )
+        if _given(self.handoff_webhook_secret):
+            assert self.handoff_webhook_secret is not None
+            try:
+                Webhook(self.handoff_webhook_secret.get_secret_value())
+            except Exception:
+                problems.append(
+                    "HANDOFF_WEBHOOK_SECRET is not a Standard Webhooks secret: use whsec_ "
+                    "followed by base64 of 24 to 64 random bytes, e.g. "
+                    "whsec_$(python3 -c 'import secrets, base64; "
+                    "print(base64.b64encode(secrets.token_bytes(32)).decode())')"
+                )
         return problems
+
+
+def _given(value: SecretStr | str | None) -> bool:
+    if isinstance(value, SecretStr):
+        return bool(value.get_secret_value())
+    return bool(value)

@@ -1,4 +1,6 @@
-"""CRM connectors (HubSpot, Salesforce, Standard Webhooks) behind one port. Empty for now.
+"""The CRMs and webhooks: HubSpot in (signed webhooks become leads, activities and
+outcomes) and out (owner, lead status, notes), Salesforce out (owner, status, Tasks),
+signed Standard Webhooks both ways, all sent from the outbox by their own job.
 
 May import: `bot.config`, `bot.handoffs`, `bot.reports`, `bot.messaging`, `store`.
 """

@@ -16,6 +16,7 @@ from bot.handoffs.deadlines import deadlines
 from bot.handoffs.routing import Rotation
 from scoring.rules import Tier
 from store.handoffs import OpenHandoff, create_handoffs
+from store.lead_events import LeadEvent, record_events
 from store.models import Handoff
 from store.outbox import OutboxEntry, enqueue
 from store.reps import routing_slots, save_turns
@@ -122,6 +123,26 @@ def hand_to_reps(
             for item, a in zip(items, assignments, strict=True)
         ],
     )
+    entries = _card_entries(items, ids, assignments, team)
+    enqueue(session=session, entries=entries, now=send_at or now)
+    for event, moved in ((LeadEvent.HANDED_OFF, False), (LeadEvent.MOVED, True)):
+        told = [
+            h for item, h in zip(items, ids, strict=True) if (item.continues is not None) == moved
+        ]
+        record_events(session=session, event=event, handoff_ids=told, now=now)
+    return {
+        item.lead_id: OpenHandoff(
+            handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason
+        )
+        for item, handoff_id, a in zip(items, ids, assignments, strict=True)
+    }
+
+
+def _card_entries(
+    items: list[NewHandoff], ids: list[int], assignments: list[Any], team: TeamConfig
+) -> list[OutboxEntry]:
+    """Gets the Slack calls new hand-offs make: a card, or for a moved lead its card
+    redrawn and a reply in its thread; a copy in the rep's DM with `team.dm_reps`."""
     entries: list[OutboxEntry] = []
     for item, handoff_id in zip(items, ids, strict=True):
         if item.continues is None:
@@ -140,13 +161,7 @@ def hand_to_reps(
             for handoff_id, a in zip(ids, assignments, strict=True)
             if a.rep is not None
         ]
-    enqueue(session=session, entries=entries, now=send_at or now)
-    return {
-        item.lead_id: OpenHandoff(
-            handoff_id, "pending", a.rep.slack_id if a.rep else None, a.reason
-        )
-        for item, handoff_id, a in zip(items, ids, assignments, strict=True)
-    }
+    return entries
 
 
 def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:

@@ -22,6 +22,7 @@ from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import Move, candidates, reassign
 from bot.handoffs.verdicts import DONE, Actor, Decision, Verdict
 from store.handoffs import leave_pending
+from store.lead_events import LeadEvent, record_events
 from store.leads import set_disposition
 from store.models import Handoff, HandoffStatus, Lead, LeadDisposition, MoveReason, Rep
 from store.reps import configured_reps
@@ -137,6 +138,7 @@ def accept(
         return _already(session, handoff_id)
     expect_feedback(session=session, handoff_id=handoff_id, sla=sla, now=now)
     queue_card_update(session=session, handoff=handoff, now=now)
+    record_events(session=session, event=LeadEvent.ACCEPTED, handoff_ids=[handoff_id], now=now)
     return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 
 
@@ -167,6 +169,7 @@ def claim(
         return _already(session, handoff_id)
     expect_feedback(session=session, handoff_id=handoff_id, sla=sla, now=now)
     queue_card_update(session=session, handoff=handoff, now=now)
+    record_events(session=session, event=LeadEvent.ACCEPTED, handoff_ids=[handoff_id], now=now)
     return Decision(Verdict.DONE, status=HandoffStatus.ACCEPTED)
 
 
@@ -211,6 +214,7 @@ def reject(
     )
     set_disposition(session=session, lead_id=handoff.lead_id, disposition=disposition)
     queue_card_update(session=session, handoff=handoff, now=now)
+    record_events(session=session, event=LeadEvent.REJECTED, handoff_ids=[handoff_id], now=now)
     return Decision(Verdict.DONE, status=HandoffStatus.REJECTED)
 
 

@@ -28,6 +28,7 @@ from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.outcomes import SALES_FEEDBACK
 from bot.handoffs.verdicts import Actor, Decision, Verdict
 from scoring.rules import Tier
+from store.lead_events import LeadEvent, record_events
 from store.models import (
     Activity,
     Feedback,
@@ -197,5 +198,6 @@ def answer(
             created_at=now,
         )
     )
+    record_events(session=session, event=LeadEvent.FEEDBACK, handoff_ids=[handoff_id], now=now)
     verdict = Verdict.FEEDBACK_POSTPONED if postponed else Verdict.FEEDBACK_SAVED
     return Decision(verdict, status=given.value)

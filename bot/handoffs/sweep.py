@@ -21,6 +21,7 @@ from bot.handoffs.notices import NoticeKind, notice_about, queue_notice
 from bot.handoffs.reassign import Move, reassign
 from scoring.rules import Tier
 from store.handoffs import OverdueHandoff, overdue, pending_of_away_reps
+from store.lead_events import LeadEvent, record_events
 from store.models import MoveReason, NotificationKind
 from store.outbox import claim_notification
 
@@ -132,6 +133,13 @@ class Sweep:
                 to = self.sla.escalation_channel or self.team.channel
             fired = self._send(handoff, kind, level, to)
             sent += fired
+            if fired and level == 1:  # the breach itself, told once to the CRMs
+                record_events(
+                    session=self.session,
+                    event=LeadEvent.BREACHED,
+                    handoff_ids=[handoff.id],
+                    now=self.now,
+                )
             # An unassigned lead stays where anyone can claim it: moving it would only
             # post it again, with a fresh deadline to breach.
             if fired and step.reassign and handoff.rep_slack_id is not None:

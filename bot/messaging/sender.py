@@ -37,7 +37,7 @@ from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from bot.reports.numbers import DigestNumbers, RevenueReport
 from store.handoffs import card_on_its_way, newest_of_chain, posted_at, record_posted
-from store.models import NotificationKind, OutboxKind, OutboxStatus
+from store.models import SLACK_OUTBOX_KINDS, NotificationKind, OutboxKind, OutboxStatus
 from store.outbox import (
     OutboxEntry,
     PendingEntry,
@@ -144,7 +144,7 @@ class Deliverer:
         """
         report = DeliveryReport()
         with Session(self.engine) as session:
-            entries = pending_entries(session=session, limit=self.batch)
+            entries = pending_entries(session=session, limit=self.batch, kinds=SLACK_OUTBOX_KINDS)
         now = self.clock()
         for entry in entries:
             key = entry.channel or ""

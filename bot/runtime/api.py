@@ -28,11 +28,12 @@ from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.config import SlaConfig, TeamConfig
+from bot.config import HubSpotConfig, SlaConfig, TeamConfig
 from bot.handoffs.inputs import LeadIn, OutcomeIn, StandaloneActivityIn, field_errors
 from bot.handoffs.intake import Context, UnknownLead, ingest_activity, ingest_leads
 from bot.handoffs.outcomes import record
 from bot.runtime.problems import REFUSALS, UNKNOWN_LEAD, HealthRefusal
+from bot.runtime.webhooks import add_webhook_routes
 from scoring import ScoringRules
 from store.db import is_sqlite
 from store.dead_letters import health
@@ -61,6 +62,11 @@ class AppState:
     api_token: str
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sla: SlaConfig | None = None
+    # Signed webhooks in: HubSpot's (with [crm.hubspot] and HUBSPOT_CLIENT_SECRET) and
+    # Standard Webhooks to /webhooks/leads (HANDOFF_WEBHOOK_SECRET).
+    hubspot: HubSpotConfig | None = None
+    hubspot_secret: str | None = None
+    webhook_secret: str | None = None
 
 
 class BodyLimit:
@@ -250,6 +256,7 @@ def _routes(app: FastAPI) -> None:
         return JSONResponse(await _in_transaction(request, state, work))
 
     _health(app)
+    add_webhook_routes(app, _in_transaction)
 
 
 def _health(app: FastAPI) -> None:

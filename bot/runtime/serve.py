@@ -12,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import HandoffConfig, Settings, report_channel
+from bot.crm.setup import crm_deliverer
 from bot.handoffs.deadlines import recompute_pending
 from bot.handoffs.team import sync_team
 from bot.messaging.sender import Deliverer
@@ -69,6 +71,9 @@ def serve(
             team=team,
             sla=config.sla,
             api_token=settings.handoff_api_token.get_secret_value(),
+            hubspot=config.crm.hubspot,
+            hubspot_secret=_secret(settings.hubspot_client_secret),
+            webhook_secret=_secret(settings.handoff_webhook_secret),
         )
     )
     slack = _start_background(settings, api, engine, config, web_only=web_only)
@@ -150,6 +155,10 @@ def slack_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -
     )
 
 
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None and value.get_secret_value() else None
+
+
 def start_worker(
     settings: Settings, engine: Engine, config: HandoffConfig, deliverer: Deliverer | None
 ) -> Worker:
@@ -164,6 +173,7 @@ def start_worker(
         deliverer=deliverer,
         digest=config.digest,
         report_channel=report_channel(config),
+        crm=crm_deliverer(settings, engine, config),
     )
     worker.start()
     return worker

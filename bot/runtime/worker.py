@@ -25,6 +25,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import DigestConfig, RejectReason, SlaConfig, TeamConfig
+from bot.crm.deliver import CrmDeliverer
 from bot.handoffs.sweep import sweep
 from bot.messaging.sender import Deliverer
 from bot.reports.digest import post_if_due
@@ -56,6 +57,7 @@ LEASE_TTL = timedelta(seconds=30)
 SWEEP_EVERY_S = 60
 SEND_EVERY_S = 1
 LEASE_JOB, SWEEP_JOB, SEND_JOB = "worker_lease", "sla_sweep", "outbox_sender"
+CRM_JOB = "crm_sender"  # its own job: a slow or failing CRM never delays a Slack card
 
 
 def holder_name() -> str:
@@ -79,7 +81,9 @@ class Worker:
         lease_ttl: timedelta = LEASE_TTL,
         digest: DigestConfig | None = None,
         report_channel: str | None = None,
+        crm: CrmDeliverer | None = None,
     ) -> None:
+        self.crm = crm
         self.digest = digest
         self.report_channel = report_channel
         self.engine, self.team, self.sla, self.reasons = engine, team, sla, reasons
@@ -105,6 +109,8 @@ class Worker:
     def stop(self) -> None:
         """Stops the jobs and gives the lease up."""
         self.scheduler.shutdown(wait=True)
+        if self.crm is not None:
+            self.crm.close()
         if self.active.is_set():
             self.lease.release()
             self.active.clear()
@@ -140,7 +146,7 @@ class Worker:
             self.active.set()
         elif not held and self.active.is_set():
             log.warning("worker: lost the lease; another process runs the jobs now")
-            for job_id in (SWEEP_JOB, SEND_JOB):
+            for job_id in (SWEEP_JOB, SEND_JOB, CRM_JOB):
                 if self.scheduler.get_job(job_id):
                     self.scheduler.remove_job(job_id)
             self.active.clear()
@@ -149,10 +155,16 @@ class Worker:
         self._every(self._sweep_if_held, SWEEP_EVERY_S, SWEEP_JOB, grace=30)
         if self.deliverer is not None:
             self._every(self._send_if_held, SEND_EVERY_S, SEND_JOB, grace=5)
+        if self.crm is not None:
+            self._every(self._crm_if_held, SEND_EVERY_S, CRM_JOB, grace=5)
 
     def _sweep_if_held(self) -> None:
         if self.holds_lease():
             self.run_sweep()
+
+    def _crm_if_held(self) -> None:
+        if self.holds_lease() and self.crm is not None:
+            self.crm.run()
 
     def _send_if_held(self) -> None:
         if self.holds_lease() and self.deliverer is not None:

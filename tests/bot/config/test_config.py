@@ -69,7 +69,7 @@ def test_every_problem_named_with_file_line_and_key(tmp_path: Path) -> None:
         f"{where}:26: scoring.disqualify[0]: a disqualify rule needs negative points, "
         "block = true, or both",
         f"{where}:31: colours: unknown key "
-        "(known keys here: scoring, team, sla, digest, calibration, reject_reasons)",
+        "(known keys here: scoring, team, sla, digest, calibration, crm, webhooks, reject_reasons)",
     ]
 
 

@@ -441,10 +441,10 @@ def test_a_notice_waits_for_its_card_in_flight_in_another_sender_and_then_links_
         record_posted(
             session=session, handoff_id=handoff_id, channel=CHANNEL, ts=posted.ts, posted_at=NOW
         )
-        card_entry = session.get(Outbox, card_entry_id)
-        assert card_entry is not None
-        card_entry.status = "sent"
-        session.add(card_entry)
+        sent_entry = session.get(Outbox, card_entry_id)
+        assert sent_entry is not None
+        sent_entry.status = "sent"
+        session.add(sent_entry)
         session.commit()
     clock.advance(3)
     assert deliverer.deliver_due().sent == 1

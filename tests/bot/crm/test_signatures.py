@@ -1,0 +1,76 @@
+"""HubSpot's v3 signature and Standard Webhooks, by the documented algorithms."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+
+from standardwebhooks import Webhook
+
+from bot.crm.hubspot import signature_problem, signature_v3
+
+SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"  # the secret of HubSpot's worked examples
+BODY = b'{"example_field":"example_value"}'
+STAMP = "1564113600000"
+AT = datetime.fromtimestamp(int(STAMP) / 1000, UTC)
+
+
+def test_v3_is_base64_hmac_sha256_of_method_uri_body_and_timestamp() -> None:
+    # Computed independently from HubSpot's description (request-validation page): the
+    # UTF-8 string POST + URI + body + timestamp, HMAC-SHA256 with the client secret.
+    expected = "eT0ip2TKVpsIi1vb5C2Uu42eNdHL+oTE3NRZOF67O2U="
+    uri = "https://www.example.com/webhook_uri"
+    assert signature_v3(secret=SECRET, method="POST", uri=uri, body=BODY, timestamp=STAMP) == (
+        expected
+    )
+    message = b"POST" + uri.encode() + BODY + STAMP.encode()
+    assert base64.b64encode(hmac.new(SECRET.encode(), message, hashlib.sha256).digest()) == (
+        expected.encode()
+    )
+
+
+def test_v3_signs_the_uri_with_hubspots_listed_characters_decoded() -> None:
+    plain = "https://hooks.example.com/webhooks/hubspot?next=a:b/c@d"
+    encoded = "https://hooks.example.com/webhooks/hubspot?next=a%3Ab%2Fc%40d"
+    signed = signature_v3(secret=SECRET, method="POST", uri=plain, body=BODY, timestamp=STAMP)
+    assert signature_v3(secret=SECRET, method="POST", uri=encoded, body=BODY, timestamp=STAMP) == (
+        signed
+    )
+
+
+def test_a_signature_is_refused_when_wrong_missing_or_older_than_five_minutes() -> None:
+    uri = "https://www.example.com/webhook_uri"
+    good = signature_v3(secret=SECRET, method="POST", uri=uri, body=BODY, timestamp=STAMP)
+
+    def problem(
+        signature: str | None, stamp: str | None, now: datetime, body: bytes = BODY
+    ) -> str | None:
+        return signature_problem(
+            secret=SECRET,
+            method="POST",
+            uri=uri,
+            body=body,
+            signature=signature,
+            timestamp=stamp,
+            now=now,
+        )
+
+    assert problem(good, STAMP, AT + timedelta(minutes=4)) is None
+    assert "5 minutes" in str(problem(good, STAMP, AT + timedelta(minutes=6)))
+    assert "does not match" in str(problem(good, STAMP, AT, body=BODY + b" "))
+    assert "does not match" in str(problem(good.replace("e", "f", 1), STAMP, AT))
+    assert "no X-HubSpot-Signature-v3" in str(problem(None, STAMP, AT))
+    assert "milliseconds" in str(problem(good, "yesterday", AT))
+
+
+def test_standard_webhooks_sign_id_timestamp_and_body_with_the_whsec_key() -> None:
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    key = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    signed = b"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330." + b'{"test": 2432232314}'
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    at = datetime.fromtimestamp(1614265330, UTC)
+    assert Webhook(secret).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", at, b'{"test": 2432232314}') == (
+        expected
+    )
