@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from bot.cli import (
     calibrate,
     check,
+    crm,
     demo,
     intake,
     outbox,
@@ -41,7 +42,7 @@ from bot.cli.leadfiles import FileProblem
 from bot.config import ConfigError
 from bot.runtime.database import DatabaseUnavailable
 
-GROUPS = (check, scoring, calibrate, demo, service, sla, reports, outcomes, intake, outbox)
+GROUPS = (check, scoring, calibrate, demo, service, sla, reports, outcomes, intake, outbox, crm)
 
 
 def build_parser() -> argparse.ArgumentParser:

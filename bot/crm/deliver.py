@@ -38,6 +38,7 @@ from bot.crm.inbound import hubspot_event
 from bot.crm.outbound import fan_out
 from bot.crm.salesforce import Salesforce
 from bot.handoffs.intake import Context
+from bot.messaging.sender import alert_dead
 from scoring.rules import ScoringRules
 from store.models import CRM_OUTBOX_KINDS, OutboxKind, OutboxStatus
 from store.outbox import PendingEntry, claim, finish, message_payload, pending_entries
@@ -94,6 +95,14 @@ class CrmDeliverer:
                 continue
             if not self._deliver(entry, report):
                 held.add(record)
+        if report.dead and self.config.team is not None:
+            alert_dead(
+                engine=self.engine,
+                team=self.config.team,
+                sla=self.config.sla,
+                dead=report.dead,
+                now=self.clock(),
+            )
         return report
 
     def close(self) -> None:

@@ -193,6 +193,11 @@ class HubSpot:
             if not after:
                 return ids
 
+    def lead_statuses(self) -> list[str]:
+        """Gets the values the account's hs_lead_status property allows."""
+        body = self._call("GET", "/crm/v3/properties/contacts/hs_lead_status")
+        return [str(option["value"]) for option in body.get("options") or []]
+
     def check(self) -> None:
         """Makes the cheapest call that proves the token and its owners scope."""
         self._call("GET", "/crm/v3/owners", params={"limit": 1})

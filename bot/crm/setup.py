@@ -19,6 +19,20 @@ def crm_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -> 
     secrets, webhooks as [[webhooks.out]] says. A configured CRM without its secrets is
     said once here; what it should have received waits in the outbox, dead, with the
     same words, until `handoff outbox retry`."""
+    hubspot, salesforce = crm_clients(settings, config)
+    return CrmDeliverer(
+        engine=engine,
+        config=config,
+        rules=config.scoring,
+        hubspot=hubspot,
+        salesforce=salesforce,
+    )
+
+
+def crm_clients(
+    settings: Settings, config: HandoffConfig
+) -> tuple[HubSpot | None, Salesforce | None]:
+    """Gets a client for each configured CRM whose secrets are set."""
     hubspot = salesforce = None
     spec = config.crm.hubspot
     if spec is not None:
@@ -43,10 +57,4 @@ def crm_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -> 
                 client_secret=settings.salesforce_client_secret.get_secret_value(),
                 refresh_token=settings.salesforce_refresh_token.get_secret_value(),
             )
-    return CrmDeliverer(
-        engine=engine,
-        config=config,
-        rules=config.scoring,
-        hubspot=hubspot,
-        salesforce=salesforce,
-    )
+    return hubspot, salesforce

@@ -63,9 +63,10 @@ MESSAGES = {
 # backing off up to BACKOFF_MAX between tries; then the entry is dead.
 GIVE_UP_AFTER = timedelta(hours=6)
 DEAD_ALERT = (
-    ":warning: {n} Slack message(s) could not be delivered and were given up. See why with"
-    " `handoff outbox list`; once the cause is fixed (token, channel, invite), send them"
-    " again, in order, with `handoff outbox retry --all`. (Said at most once an hour.)"
+    ":warning: {n} outbox entries (Slack messages, CRM writes or webhooks) could not be"
+    " delivered and were given up. See why with `handoff outbox list`; once the cause is"
+    " fixed (token, channel, invite, CRM access), send them again, in order, with"
+    " `handoff outbox retry --all`. (Said at most once an hour.)"
 )
 BACKOFF_MAX_S = 600
 # A notice whose card is still on its way waits for it this long at most, in steps.
@@ -157,24 +158,9 @@ class Deliverer:
         return report
 
     def _alert(self, report: DeliveryReport) -> None:
-        """Tells the escalation channel (else the team's) that messages were given up, at
-        most once an hour, with the commands that show and replay them."""
-        channel = (self.sla.escalation_channel if self.sla else None) or self.team.channel
-        now = self.clock()
-        with Session(self.engine) as session:
-            if claim_notification(
-                session=session,
-                key=f"outbox-dead:{now:%Y-%m-%dT%H}",
-                kind=NotificationKind.OUTBOX_ALERT,
-                handoff_id=None,
-                level=0,
-                now=now,
-            ):
-                alert = OutboxEntry.ops_alert(
-                    channel=channel, text=DEAD_ALERT.format(n=report.dead)
-                )
-                enqueue(session=session, entries=[alert], now=now)
-            session.commit()
+        alert_dead(
+            engine=self.engine, team=self.team, sla=self.sla, dead=report.dead, now=self.clock()
+        )
 
     def _deliver(self, entry: PendingEntry, report: DeliveryReport) -> bool:
         now = self.clock()
@@ -377,6 +363,27 @@ class Deliverer:
         report.rescheduled += 1
         if not uncount:
             log.warning("Slack message %s failed (%s); retrying at %s", entry.id, error, again)
+
+
+def alert_dead(
+    *, engine: Engine, team: TeamConfig, sla: SlaConfig | None, dead: int, now: datetime
+) -> None:
+    """Tells the escalation channel (else the team's) that outbox entries (Slack messages,
+    CRM writes, webhooks) were given up, at most once an hour, with the commands that show
+    and replay them."""
+    channel = (sla.escalation_channel if sla else None) or team.channel
+    with Session(engine) as session:
+        if claim_notification(
+            session=session,
+            key=f"outbox-dead:{now:%Y-%m-%dT%H}",
+            kind=NotificationKind.OUTBOX_ALERT,
+            handoff_id=None,
+            level=0,
+            now=now,
+        ):
+            alert = OutboxEntry.ops_alert(channel=channel, text=DEAD_ALERT.format(n=dead))
+            enqueue(session=session, entries=[alert], now=now)
+        session.commit()
 
 
 def _model(model: type[M], data: Any) -> M:

@@ -55,6 +55,12 @@ def hubspot_answer(standin: CrmStandIn, call: Call) -> Answer:
     with standin.lock:
         if parts[:4] == ["crm", "v3", "objects", "contacts"] and len(parts) == 5:
             return _hs_contact(standin, call, parts[4])
+        if parts == ["crm", "v3", "properties", "contacts", "hs_lead_status"]:
+            options = [
+                {"label": v.replace("_", " ").title(), "value": v, "hidden": False}
+                for v in LEAD_STATUSES
+            ]
+            return 200, {}, {"name": "hs_lead_status", "type": "enumeration", "options": options}
         if parts == ["crm", "v3", "objects", "notes"] and call.method == "POST":
             return _hs_note(standin, call)
         if parts == ["crm", "v3", "owners"]:

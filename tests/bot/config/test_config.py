@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, find_config, load_config
+from bot.config import ConfigError, find_config, load_config, parse_config
 from bot.config.tomllines import dotted, index_lines, line_of
 from tests.helpers import REPO
 
@@ -200,3 +200,31 @@ def test_team_section_required_only_when_used(tmp_path: Path) -> None:
     assert config.scoring.version == "v"
     with pytest.raises(ConfigError, match=r"needs a \[team\] section"):
         _ = config.team
+
+
+def test_the_example_crm_and_webhook_sections_are_valid_once_uncommented() -> None:
+    """They ship commented out (a newcomer's set-up sends nothing anywhere); uncommented,
+    they are exactly what check-config accepts, each default as the README says."""
+    text = (REPO / "handoff.example.toml").read_text()
+    live = "\n".join(line.removeprefix("#: ") for line in text.splitlines())
+    config = parse_config(live, REPO / "handoff.example.toml")
+    assert config.crm.hubspot is not None
+    assert config.crm.salesforce is not None
+    assert config.crm.hubspot.status.accepted == "IN_PROGRESS"
+    assert config.crm.hubspot.lifecycle.accepted == "salesqualifiedlead"
+    assert config.crm.salesforce.status.accepted == "Working - Contacted"
+    assert [hook.events for hook in config.webhooks.out] == [
+        ["handoff.accepted", "handoff.rejected", "handoff.breached"]
+    ]
+    shipped = load_config(REPO / "handoff.example.toml").settings
+    assert (shipped.crm.hubspot, shipped.crm.salesforce, shipped.webhooks.out) == (None, None, [])
+
+
+def test_a_typo_in_a_crm_section_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "handoff.toml"
+    path.write_text(
+        '[crm.hubspot]\nportal_id = 42\n[crm.hubspot.status]\naccepted = "OPEN"\nacepted = "X"\n'
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert f"{path}:5: crm.hubspot.status.acepted: unknown key" in str(error.value)

@@ -51,6 +51,7 @@ territories = ["US"]
 [[team.reps]]
 slack_id = "U0BEN"
 name = "Ben"
+email = "ben@acme.test"
 hubspot_owner_id = "7002"
 territories = ["GB"]
 [crm.hubspot]

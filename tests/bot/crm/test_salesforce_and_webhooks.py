@@ -12,7 +12,7 @@ from standardwebhooks import Webhook
 
 from bot.handoffs.decisions import accept
 from bot.handoffs.verdicts import Actor
-from store.models import Outbox, OutboxStatus
+from store.models import Outbox, OutboxKind, OutboxStatus
 from tests.bot.crm.conftest import ALICE_SF, WEBHOOK_SECRET, Crm, contact_event
 
 SF_LEAD = "00Q000000000001AAA"
@@ -136,3 +136,8 @@ def test_a_refusal_is_dead_at_once_with_what_hubspot_said(crm: Crm) -> None:
     assert dead.last_error is not None
     assert "HubSpot answered 401" in dead.last_error
     assert "Check HUBSPOT_ACCESS_TOKEN" in dead.last_error
+    with Session(crm.engine) as session:  # and the team is told, once an hour at most
+        (alert,) = session.scalars(
+            select(Outbox).where(col(Outbox.kind) == OutboxKind.OPS_ALERT)
+        ).all()
+    assert "handoff outbox retry --all" in alert.payload["text"]
