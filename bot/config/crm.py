@@ -100,15 +100,7 @@ class SalesforceConfig(_WithStatuses):
 
     login_url: str = Field(default="https://login.salesforce.com", pattern=_URL)
     api_version: str = Field(default="v62.0", pattern=r"^v\d{2,3}\.0$")
-    # The org's Lightning URL, for links from cards ("https://acme.lightning.force.com").
-    org_url: str | None = Field(default=None, pattern=_URL)
     status: CrmStatuses = SALESFORCE_STATUSES
-
-    def record_url(self, lead_id: str) -> str | None:
-        """Gets the link to a Lead's record (None without org_url)."""
-        if self.org_url is None:
-            return None
-        return f"{self.org_url.rstrip('/')}/lightning/r/Lead/{lead_id}/view"
 
 
 class CrmConfig(_Section):

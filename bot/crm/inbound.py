@@ -63,6 +63,9 @@ def _contact(
             body[field_name] = value
         else:
             attributes[field_name] = value
+    link = spec.record_url(contact_id)
+    if link:
+        attributes["record_url"] = link  # the card links to the contact
     body["attributes"] = attributes
     prop = event.get("propertyName")
     if event.get("subscriptionType") == "contact.propertyChange" and prop in spec.activities:

@@ -3,6 +3,7 @@ turns a `Card` into Block Kit, and another chat surface could render it otherwis
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,6 +58,7 @@ class Card:
     sla: Terms | None = None
     reassigned_to: str | None = None
     breached: bool = False
+    record_url: str | None = None  # the lead's record in its CRM (attribute record_url)
     journey: tuple[Leg, ...] = ()  # the lead's hand-offs up to this one, first to this
 
     @property
@@ -95,6 +97,16 @@ def _details(lead: Lead) -> str:
     return " · ".join(part for part in parts if part)
 
 
+_URL = re.compile(r"^https?://[^\s<>|]+$")
+
+
+def record_url(attributes: dict[str, Any]) -> str | None:
+    """Gets a lead's CRM record link from its `record_url` attribute (set by HubSpot's
+    intake, or sent by the CRM); None unless it is a plain http(s) URL."""
+    value = attributes.get("record_url")
+    return value if isinstance(value, str) and _URL.match(value) and len(value) <= 500 else None
+
+
 def load_card(
     *,
     session: Session,
@@ -124,6 +136,7 @@ def load_card(
         source=lead.source or "unknown",
         source_system=lead.source_system,
         external_id=lead.external_id,
+        record_url=record_url(lead.attributes),
         fit=snapshot.fit,
         intent=snapshot.intent,
         total=snapshot.total,

@@ -114,6 +114,7 @@ def card_blocks(card: Card) -> list[Block]:
         "card_footer.md.j2",
         external_id=card.external_id,
         source_system=card.source_system,
+        record_url=card.record_url,
         rules_version=card.rules_version,
         handoff_id=card.handoff_id,
     )

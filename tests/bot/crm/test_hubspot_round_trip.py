@@ -51,6 +51,9 @@ def test_a_signed_batch_sent_twice_makes_one_lead_and_one_card(crm: Crm) -> None
     assert count(crm, Outbox, col(Outbox.kind) == OutboxKind.POST_CARD) == 1
     handoff = crm.handoff_of("hubspot", "501")
     assert handoff.status == "pending"
+    with Session(crm.engine) as session:  # the card links to the contact's record
+        lead = session.scalars(select(Lead).where(col(Lead.external_id) == "501")).one()
+    assert lead.attributes["record_url"] == "https://app.hubspot.com/contacts/4242/record/0-1/501"
     # Handed off: the contact's owner is the rep (found by email) and its status NEW.
     contact = crm.standin.contacts["501"]
     assert (contact["hubspot_owner_id"], contact["hs_lead_status"]) == (ALICE_OWNER, "NEW")

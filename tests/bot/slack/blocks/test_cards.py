@@ -150,3 +150,18 @@ def _strings(value: object) -> list[str]:
     if isinstance(value, list):
         return [s for v in value for s in _strings(v)]
     return []
+
+
+def test_the_footer_links_the_crm_record_and_only_a_plain_web_link() -> None:
+    from bot.handoffs.cards import record_url
+
+    url = "https://app.hubspot.com/contacts/4242/record/0-1/501?a=1&b=2"
+    assert record_url({"record_url": url}) == url
+    for bad in ("javascript:alert(1)", "https://x.test/a|b", "https://x.test/<!channel>", 7):
+        assert record_url({"record_url": bad}) is None
+    text = rendered(record_url=url)
+    assert (
+        "(<https://app.hubspot.com/contacts/4242/record/0-1/501?a=1&amp;b=2|open the record>)"
+        in text
+    )
+    assert "open the record" not in rendered()
