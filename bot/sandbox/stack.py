@@ -1,7 +1,8 @@
 """The whole hand-off on one machine, for `handoff demo`: the real HTTP app (intake API and
-/slack/events), the worker's jobs and the outbox sender, a temporary SQLite database, and
-the local Slack sandbox with its web page, all on a clock that can be fast-forwarded so
-reminders, escalations and the digest can be seen without waiting for them.
+/slack/events), the worker's jobs and the outbox sender, a temporary SQLite database, the
+local Slack sandbox with its web page, and a HubSpot stand-in whose records the page shows,
+all on a clock that can be fast-forwarded so reminders, escalations and the digest can be
+seen without waiting for them.
 """
 
 from __future__ import annotations
@@ -19,14 +20,18 @@ import httpx
 import uvicorn
 
 from bot.config import Config, TeamConfig, load_config, report_channel
+from bot.crm.deliver import CrmDeliverer
+from bot.crm.hubspot import HubSpot
 from bot.handoffs.team import sync_team
 from bot.messaging.sender import Deliverer, DeliveryReport, Pacer
 from bot.resources import example_file
 from bot.runtime.api import AppState, create_api
 from bot.runtime.database import open_database
 from bot.runtime.worker import Worker
+from bot.sandbox.crm_standin import CrmStandIn
 from bot.sandbox.samples import SampleLead, built_in_leads, olist_folder, olist_leads
 from bot.sandbox.slack_api import SlackSandbox
+from bot.sandbox.standin_hubspot import HUBSPOT_TOKEN
 from bot.sandbox.web import Person, SandboxWeb
 from bot.slack.app import create_app, mount
 from bot.slack.deps import Deps
@@ -66,12 +71,14 @@ class DemoClock:
         return self.now()
 
 
-def demo_config(folder: Path) -> Config:
-    """Writes the demo's config (the Olist rules and the sample team) and loads it."""
+def demo_config(folder: Path, hubspot_url: str) -> Config:
+    """Writes the demo's config (the Olist rules, the sample team, HubSpot at the local
+    stand-in) and loads it."""
     path = folder / "handoff.toml"
     parts = [
         example_file(name).read_text(encoding="utf-8") for name in ("olist.toml", "demo-team.toml")
     ]
+    parts.append(f'[crm.hubspot]\napi_url = "{hubspot_url}"\n')
     path.write_text("\n".join(parts))
     return load_config(path)
 
@@ -110,8 +117,9 @@ class DemoStack:
     folder: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
 
     def start(self) -> DemoStack:
-        """Starts the sandbox, the app and the worker; gets self."""
-        self.config = demo_config(Path(self.folder.name))
+        """Starts the sandbox, the HubSpot stand-in, the app and the worker; gets self."""
+        self.crm = CrmStandIn().start()
+        self.config = demo_config(Path(self.folder.name), self.crm.url)
         settings = self.config.settings
         team = self.config.team
         self.engine, _ = open_database(f"sqlite:///{Path(self.folder.name) / 'demo.db'}")
@@ -127,16 +135,7 @@ class DemoStack:
             sla=settings.sla,
             pacer=Pacer(rate=50, burst=50),
         )
-        self.worker = Worker(
-            engine=self.engine,
-            team=team,
-            sla=settings.sla,
-            reasons=settings.reject_reasons,
-            deliverer=self.deliverer,
-            clock=self.clock.now,
-            digest=settings.digest,
-            report_channel=report_channel(settings),
-        )
+        self.worker = self._worker(team)
         api = create_api(
             AppState(
                 engine=self.engine,
@@ -162,6 +161,29 @@ class DemoStack:
         self.worker.start()
         return self
 
+    def _worker(self, team: TeamConfig) -> Worker:
+        """Gets the worker: the sweep, the Slack sender and the CRM sender (to the stand-in),
+        on the demo's clock."""
+        settings = self.config.settings
+        return Worker(
+            engine=self.engine,
+            team=team,
+            sla=settings.sla,
+            reasons=settings.reject_reasons,
+            deliverer=self.deliverer,
+            clock=self.clock.now,
+            digest=settings.digest,
+            report_channel=report_channel(settings),
+            crm=CrmDeliverer(
+                engine=self.engine,
+                config=settings,
+                rules=self.config.scoring,
+                hubspot=HubSpot(api_url=self.crm.url, token=HUBSPOT_TOKEN),
+                salesforce=None,
+                clock=self.clock.now,
+            ),
+        )
+
     def _connect_page(self, team: TeamConfig) -> None:
         """Connects the sandbox's page to the app: its clicks become signed requests."""
         self.http = httpx.Client(timeout=10)
@@ -178,6 +200,7 @@ class DemoStack:
             clock=self.clock.now,
             on_fast_forward=self.fast_forward,
             timezone=team.timezone,
+            crm=self.crm,
         )
 
     def _start_sandbox(self, team: TeamConfig) -> Any:
@@ -188,6 +211,10 @@ class DemoStack:
         self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [MANAGER]
         for person in self.people:
             self.sandbox.add_user(person.id, person.name)
+        for rep in team.reps:  # HubSpot's users, who own its contacts
+            if rep.hubspot_owner_id:
+                first, _, last = rep.name.partition(" ")
+                self.crm.add_owner(rep.hubspot_owner_id, f"{first.lower()}@demo.test", first, last)
         return web_client(token="xoxb-sandbox", api_url=self.sandbox.url)
 
     def _serve(self, api: Any) -> str:
@@ -209,13 +236,27 @@ class DemoStack:
         return self.sandbox.url.removesuffix("api/")
 
     def post_lead(self, lead: SampleLead) -> dict[str, Any]:
-        """Sends a lead to POST /api/leads, as a CRM or a form would; gets the answer."""
+        """Sends a lead to POST /api/leads, as a HubSpot workflow would for a new contact
+        (the contact is made in the HubSpot stand-in first); gets the answer."""
         now = self.clock.now()
         body = dict(lead.body)
-        ident = body["external_id"]
+        contact = str(50_001 + len(self.crm.contacts))
         body["activities"] = [
-            {"id": f"{ident}-form", "kind": "landing_page_form", "occurred_at": now.isoformat()}
+            {"id": f"{contact}-form", "kind": "landing_page_form", "occurred_at": now.isoformat()}
         ]
+        body |= {
+            "source_system": "hubspot",
+            "external_id": contact,
+            "sample_id": body["external_id"],
+        }
+        self.crm.add_contact(
+            contact,
+            firstname=body.get("first_name"),
+            lastname=body.get("last_name"),
+            company=body.get("company"),
+            country=body.get("country"),
+            hs_analytics_source=body.get("source"),
+        )
         response = self.http.post(
             f"{self.app_url}/api/leads",
             json=body,
@@ -250,5 +291,6 @@ class DemoStack:
         self.server_thread.join(timeout=10)
         self.http.close()
         self.sandbox.stop()
+        self.crm.stop()
         self.engine.dispose()
         self.folder.cleanup()

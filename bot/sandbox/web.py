@@ -9,6 +9,7 @@ send the app (bot.slack.simulator).
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -18,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.resources import template_file
+from bot.sandbox.crm_standin import CrmStandIn
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.simulator import Simulator
 
@@ -56,6 +58,7 @@ class SandboxWeb:
     clock: Callable[[], datetime]
     on_fast_forward: Callable[[timedelta], str]
     timezone: str = "America/New_York"
+    crm: CrmStandIn | None = None  # HubSpot's stand-in: its records are shown beside Slack
 
     def handle(self, method: str, target: str, body: bytes) -> tuple[int, str, bytes]:
         """Answers one request: (status, content type, body)."""
@@ -110,6 +113,7 @@ class SandboxWeb:
             "conversations": conversations,
             "home": home,
             "modal": modal,
+            "crm": None if self.crm is None else crm_records(self.crm),
         }
 
     def _conversation(self, cid: str, name: str, kind: str, me: str) -> dict[str, Any]:
@@ -190,3 +194,32 @@ class SandboxWeb:
                 raise BadRequest("fast-forward by 1 minute to 14 days")
             by = timedelta(minutes=minutes)
         return {"message": self.on_fast_forward(by)}
+
+
+CRM_SHOWN = 12
+
+
+def crm_records(crm: CrmStandIn) -> list[dict[str, Any]]:
+    """Gets the newest HubSpot contacts as the page shows them: name, owner, lead status
+    and notes (newest first), in plain text."""
+    with crm.lock:
+        owners = {o["id"]: f"{o['firstName']} {o['lastName']}".strip() for o in crm.owners}
+        contacts = list(crm.contacts.items())[-CRM_SHOWN:][::-1]
+        notes: dict[str, list[str]] = {}
+        for note in crm.notes:
+            for association in note.get("associations") or []:
+                text = str(note["properties"].get("hs_note_body", ""))
+                plain = html.unescape(text.replace("<br>", "\n"))
+                notes.setdefault(str(association["to"]["id"]), []).insert(0, plain)
+    return [
+        {
+            "id": contact_id,
+            "name": " ".join(str(p) for p in (props.get("firstname"), props.get("lastname")) if p)
+            or f"Contact {contact_id}",
+            "company": props.get("company"),
+            "owner": owners.get(str(props.get("hubspot_owner_id"))),
+            "status": props.get("hs_lead_status"),
+            "notes": notes.get(contact_id, []),
+        }
+        for contact_id, props in contacts
+    ]

@@ -96,6 +96,17 @@ def test_clicks_on_the_page_reach_the_app_signed(demo_stack: DemoStack) -> None:
     )
     wait_for(lambda: (demo_stack.deliver(), card_state(demo_stack, handoff_id))[1])
     assert "Accepted by" in card_state(demo_stack, handoff_id)
+    # Beside the card, the HubSpot stand-in's contact: accepted, with the note.
+    contact = card["blocks"][-1]["elements"][0]["text"].split("Lead ")[1].split(" ")[0]
+
+    def record() -> dict[str, Any] | None:
+        crm = page(demo_stack, f"/_sandbox/state?as={owner}")["crm"]
+        found = next(r for r in crm if r["id"] == contact)
+        return found if found["status"] == "IN_PROGRESS" else None
+
+    shown = wait_for(record)
+    assert shown["owner"] is not None
+    assert any("Accepted in Slack by" in note for note in shown["notes"])
 
     other_id, other = list(cards(demo_stack).items())[1]
     rep = other["blocks"][3]["text"]["text"].split("<@")[1].split(">")[0]
