@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -88,6 +89,44 @@ def signature_problem(
             "(check HUBSPOT_CLIENT_SECRET and [crm.hubspot] public_url)"
         )
     return None
+
+
+def signature_v1(*, secret: str, body: bytes) -> str:
+    """Gets the v1 X-HubSpot-Signature of a request: SHA-256 (hex) of the client secret
+    followed by the body (no method, URI or time)."""
+    return hashlib.sha256(secret.encode() + body).hexdigest()
+
+
+def request_problem(
+    *,
+    secret: str,
+    method: str,
+    uri: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: datetime,
+) -> str | None:
+    """Tells what is wrong with the signature of a request said to be HubSpot's (None:
+    it is HubSpot's). v3 when the request carries it; else v1, which HubSpot still uses
+    for some webhooks: it has no time, so a replay is only stopped by each event being
+    taken once."""
+    if headers.get("x-hubspot-signature-v3"):
+        return signature_problem(
+            secret=secret,
+            method=method,
+            uri=uri,
+            body=body,
+            signature=headers.get("x-hubspot-signature-v3"),
+            timestamp=headers.get("x-hubspot-request-timestamp"),
+            now=now,
+        )
+    given = headers.get("x-hubspot-signature")
+    if given and headers.get("x-hubspot-signature-version", "").lower() == "v1":
+        expected = signature_v1(secret=secret, body=body)
+        if hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
+            return None
+        return "the v1 signature does not match (check HUBSPOT_CLIENT_SECRET)"
+    return "no X-HubSpot-Signature-v3 (or v1 X-HubSpot-Signature) header"
 
 
 @dataclass

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from bot.crm.hubspot import signature_problem
+from bot.crm.hubspot import request_problem
 from bot.handoffs.inputs import LeadIn, StandaloneActivityIn, field_errors
 from bot.handoffs.intake import Context, ingest_activity, ingest_leads
 from store.models import NotificationKind
@@ -60,13 +60,12 @@ async def _hubspot_webhook(request: Request, in_transaction: InTransaction) -> J
         )
     body = await request.body()
     uri = _signed_uri(state.hubspot.public_url, request)
-    problem = signature_problem(
+    problem = request_problem(
         secret=state.hubspot_secret,
         method=request.method,
         uri=uri,
         body=body,
-        signature=request.headers.get("x-hubspot-signature-v3"),
-        timestamp=request.headers.get("x-hubspot-request-timestamp"),
+        headers=request.headers,
         now=state.clock(),
     )
     if problem:

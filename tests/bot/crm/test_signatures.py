@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from standardwebhooks import Webhook
 
-from bot.crm.hubspot import signature_problem, signature_v3
+from bot.crm.hubspot import request_problem, signature_problem, signature_v1, signature_v3
 
 SECRET = "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy"  # the secret of HubSpot's worked examples
 BODY = b'{"example_field":"example_value"}'
@@ -73,4 +73,32 @@ def test_standard_webhooks_sign_id_timestamp_and_body_with_the_whsec_key() -> No
     at = datetime.fromtimestamp(1614265330, UTC)
     assert Webhook(secret).sign("msg_p5jXN8AQM9LWM0D4loKWxJek", at, b'{"test": 2432232314}') == (
         expected
+    )
+
+
+def test_v1_is_hubspots_worked_example() -> None:
+    """HubSpot's v1 page: SHA-256 of the client secret followed by the body, in hex."""
+    body = (
+        b'[{"eventId":1,"subscriptionId":12345,"portalId":62515,"occurredAt":1564113600000,'
+        b'"subscriptionType":"contact.creation","attemptNumber":0,"objectId":123,'
+        b'"changeSource":"CRM","changeFlag":"NEW","appId":54321}]'
+    )
+    expected = "232db2615f3d666fe21a8ec971ac7b5402d33b9a925784df3ca654d05f4817de"
+    assert signature_v1(secret=SECRET, body=body) == expected
+    headers = {"x-hubspot-signature": expected, "x-hubspot-signature-version": "v1"}
+    uri = "https://www.example.com/webhook_uri"
+    assert (
+        request_problem(secret=SECRET, method="POST", uri=uri, body=body, headers=headers, now=AT)
+        is None
+    )
+    wrong = {**headers, "x-hubspot-signature": expected[::-1]}
+    assert "v1 signature does not match" in str(
+        request_problem(secret=SECRET, method="POST", uri=uri, body=body, headers=wrong, now=AT)
+    )
+    # v3 wins when both are sent: a stale v3 is refused whatever v1 says.
+    v3 = signature_v3(secret=SECRET, method="POST", uri=uri, body=body, timestamp=STAMP)
+    both = {**headers, "x-hubspot-signature-v3": v3, "x-hubspot-request-timestamp": STAMP}
+    later = AT + timedelta(minutes=10)
+    assert "5 minutes" in str(
+        request_problem(secret=SECRET, method="POST", uri=uri, body=body, headers=both, now=later)
     )
