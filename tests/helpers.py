@@ -256,14 +256,18 @@ def submission(
 
 def slash_command(text: str, user: str, *, channel: str = "C0123LEADS") -> str:
     """A `/handoff` slash command's form body, as Slack sends it."""
-    return command_form(user=user, text=text, channel=channel, trigger_id=f"1.{user}.1")
+    return command_form(
+        user=user, text=text, channel=channel, trigger_id=f"{int(time.time())}.{user}.1"
+    )
 
 
 def home_click(action: str, handoff_id: int, user: str) -> dict[str, Any]:
     """A block_actions payload as Slack sends it for a button in the App Home tab."""
     view = {"id": f"V0HOME{user}", "type": "home", "blocks": [], "state": {"values": {}}}
     button = {"action_id": action, "block_id": f"home_lead:{handoff_id}", "value": str(handoff_id)}
-    return click_payload(user=user, action=button, trigger_id=f"1.{user}.1", view=view)
+    return click_payload(
+        user=user, action=button, trigger_id=f"{int(time.time())}.{user}.1", view=view
+    )
 
 
 def shared_data_dir() -> Path:

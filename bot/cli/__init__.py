@@ -37,12 +37,26 @@ from bot.cli import (
     scoring,
     service,
     sla,
+    slack,
 )
 from bot.cli.leadfiles import FileProblem
 from bot.config import ConfigError
 from bot.runtime.database import DatabaseUnavailable
 
-GROUPS = (check, scoring, calibrate, demo, service, sla, reports, outcomes, intake, outbox, crm)
+GROUPS = (
+    check,
+    scoring,
+    calibrate,
+    demo,
+    service,
+    sla,
+    reports,
+    outcomes,
+    intake,
+    outbox,
+    crm,
+    slack,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

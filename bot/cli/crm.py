@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.cli.common import Subcommands, command
+from bot.cli.common import Subcommands, command, config_option
 from bot.config import Settings, load_config
 from bot.crm.check import check_crms
 
@@ -13,11 +13,13 @@ def register(commands: Subcommands) -> None:
     """Adds `crm check`."""
     crm = commands.add_parser("crm", help="HubSpot, Salesforce and webhooks")
     actions = crm.add_subparsers(dest="crm_command", required=True, metavar="ACTION")
-    command(
-        actions,
-        "check",
-        check_command,
-        help="call each configured CRM once and say what is wrong",
+    config_option(
+        command(
+            actions,
+            "check",
+            check_command,
+            help="call each configured CRM once and say what is wrong",
+        )
     )
 
 

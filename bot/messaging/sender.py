@@ -63,9 +63,9 @@ MESSAGES = {
 # backing off up to BACKOFF_MAX between tries; then the entry is dead.
 GIVE_UP_AFTER = timedelta(hours=6)
 DEAD_ALERT = (
-    ":warning: {n} outbox entries (Slack messages, CRM writes or webhooks) could not be"
-    " delivered and were given up. See why with `handoff outbox list`; once the cause is"
-    " fixed (token, channel, invite, CRM access), send them again, in order, with"
+    ":warning: Given up: {n} outbox entr{ies} (Slack messages, CRM writes or webhooks) that"
+    " could not be delivered. See why with `handoff outbox list`; once the cause is fixed"
+    " (token, channel, invite, CRM access), send them again, in order, with"
     " `handoff outbox retry --all`. (Said at most once an hour.)"
 )
 BACKOFF_MAX_S = 600
@@ -381,7 +381,9 @@ def alert_dead(
             level=0,
             now=now,
         ):
-            alert = OutboxEntry.ops_alert(channel=channel, text=DEAD_ALERT.format(n=dead))
+            alert = OutboxEntry.ops_alert(
+                channel=channel, text=DEAD_ALERT.format(n=dead, ies="y" if dead == 1 else "ies")
+            )
             enqueue(session=session, entries=[alert], now=now)
         session.commit()
 

@@ -25,6 +25,7 @@ from bot.runtime.api import AppState, create_api
 from bot.runtime.database import open_database, shown_url
 from bot.runtime.worker import Worker
 from bot.slack.app import create_app, mount, start_socket_mode
+from bot.slack.checks import check_slack, resolved
 from bot.slack.deps import Deps
 from bot.slack.surface import SlackSurface, web_client
 
@@ -48,14 +49,15 @@ def serve(
     log_json: bool = False,
 ) -> int:
     """Applies migrations, syncs reps, and serves HTTP (and Slack) until stopped."""
-    rules, team = config.scoring, config.team
-    assert rules is not None, "serve needs [scoring]: checked by the caller"
-    assert team is not None, "serve needs [team]: checked by the caller"
     problems = settings.missing_for_serve()
     if problems:
         for problem in problems:
             print(f"handoff serve: {problem}", file=sys.stderr)
         return 2
+    config = slack_at_start(settings, config, "handoff serve")
+    rules, team = config.scoring, config.team
+    assert rules is not None, "serve needs [scoring]: checked by the caller"
+    assert team is not None, "serve needs [team]: checked by the caller"
     engine, revision = open_database(settings.database_url)
     reps = sync_team(engine=engine, team=team)
     with Session(engine) as session:
@@ -155,6 +157,28 @@ def slack_deliverer(settings: Settings, engine: Engine, config: HandoffConfig) -
     )
 
 
+def slack_at_start(settings: Settings, config: HandoffConfig, who: str) -> HandoffConfig:
+    """Checks Slack once at start (the token, each channel: exists, not archived, the app
+    in it or joined, history readable) and says each problem in one line with what to do;
+    starts anyway. Gets the config with channel names resolved to ids."""
+    if settings.missing_for_slack():
+        return config
+    assert settings.slack_bot_token is not None
+    client = web_client(
+        token=settings.slack_bot_token.get_secret_value(), api_url=settings.slack_api_url
+    )
+    try:
+        check = check_slack(client, config)
+    except Exception as exc:
+        print(f"{who}: could not check Slack at {settings.slack_api_url}: {exc!r}", flush=True)
+        return config
+    for problem in check.problems:
+        print(f"{who}: Slack: {problem}", flush=True)
+    if not check.problems:
+        print(f"{who}: Slack checked: {len(check.found) - 1} channel(s) ready", flush=True)
+    return resolved(config, check)
+
+
 def _secret(value: SecretStr | None) -> str | None:
     return value.get_secret_value() if value is not None and value.get_secret_value() else None
 
@@ -217,6 +241,7 @@ def _start_background(
 
 def run_worker(settings: Settings, *, config: HandoffConfig) -> int:
     """Runs `handoff worker` until SIGINT or SIGTERM."""
+    config = slack_at_start(settings, config, "handoff worker")
     engine, _ = open_database(settings.database_url)
     assert config.team is not None
     sync_team(engine=engine, team=config.team)

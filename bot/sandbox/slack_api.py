@@ -18,7 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.sandbox.slack_methods import METHODS, ephemeral
-from bot.sandbox.slack_state import TEAM_ID, ApiError, Call, SandboxState, _Failure
+from bot.sandbox.slack_rules import Channel, Rules
+from bot.sandbox.slack_state import TEAM_ID, ApiError, Call, RateLimited, SandboxState, _Failure
 
 
 class SlackSandbox:
@@ -26,6 +27,7 @@ class SlackSandbox:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.state = SandboxState()
+        self.state.rules = Rules()
         # The web page (bot/sandbox/web.py), once `handoff demo` connects the app to it.
         self.web: Any = None
         handler = type("Handler", (_Handler,), {"sandbox": self})
@@ -72,6 +74,32 @@ class SlackSandbox:
                     status, error or ("ratelimited" if status == 429 else None), retry_after, times
                 )
             )
+
+    def add_channel(
+        self,
+        channel_id: str,
+        name: str,
+        *,
+        private: bool = False,
+        archived: bool = False,
+        member: bool = True,
+    ) -> None:
+        """Adds a channel (any other id is a public channel the app is in)."""
+        with self.state.lock:
+            self.state.rules.channels[channel_id] = Channel(
+                channel_id, name, private, archived, member
+            )
+
+    def limit_rate(self, per_second: float | None = 1.0, burst: int = 3) -> None:
+        """Refuses posts to a channel beyond `per_second` (after a burst) with 429 and
+        Retry-After, as Slack does; None: no limit (the default)."""
+        with self.state.lock:
+            self.state.rules.per_second, self.state.rules.burst = per_second, burst
+
+    def revoke(self, token: str) -> None:
+        """Revokes a token: every call with it answers token_revoked."""
+        with self.state.lock:
+            self.state.rules.revoked.add(token)
 
     def add_user(self, user_id: str, name: str, tz: str = "America/New_York") -> None:
         """Adds a workspace member (answered by users.info)."""
@@ -124,13 +152,18 @@ class SlackSandbox:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             if failure.status != 200:
                 body = {"ok": False, "error": failure.error or "internal_error"}
+                if failure.status == 429 and not failure.retry_after:
+                    headers = {"Retry-After": "1"}  # Slack always says how long to wait
                 return failure.status, body, headers
             return 200, {"ok": False, "error": failure.error}, headers
         handler = METHODS.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method"}, {}
         with self.state.lock:
-            return 200, {"ok": True, **handler(self.state, args)}, {}
+            try:
+                return 200, {"ok": True, **handler(self.state, args)}, {}
+            except RateLimited as limited:
+                return 429, limited.body(), {"Retry-After": str(max(int(limited.wait_s), 1))}
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self.state.lock:
@@ -170,9 +203,11 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = 200, {"ok": False, "error": "not_authed"}
         else:
             try:
+                with self.sandbox.state.lock:
+                    self.sandbox.state.rules.check_token(token)
                 status, body, headers = self.sandbox.answer(method, args)
             except ApiError as exc:
-                status, body = 200, {"ok": False, "error": exc.error}
+                status, body = 200, exc.body()
         self._reply(status, json.dumps(body).encode(), "application/json; charset=utf-8", headers)
 
     def _web(self, method: str, body: bytes) -> bool:

@@ -6,7 +6,22 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.slack_state import BOT_USER, TEAM_ID, ApiError, SandboxState, json_arg
+from bot.sandbox.slack_rules import (
+    VIEW_BLOCKS,
+    Channel,
+    check_blocks,
+    check_message,
+    check_trigger,
+    state_rules,
+)
+from bot.sandbox.slack_state import (
+    BOT_USER,
+    TEAM_ID,
+    ApiError,
+    RateLimited,
+    SandboxState,
+    json_arg,
+)
 from bot.slack.simulator import trigger_user
 
 
@@ -15,9 +30,15 @@ def _ts(state: SandboxState) -> str:
 
 
 def _post(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
-    channel = str(args.get("channel") or "")
+    rules = state_rules(state)
+    channel = rules.channel("chat.postMessage", str(args.get("channel") or ""))
     if not channel:
         raise ApiError("channel_not_found")
+    rules.may_post(channel)
+    check_message(args.get("text"), json_arg(args.get("blocks")))
+    wait = rules.rate_limited(channel)
+    if wait is not None:
+        raise RateLimited(wait)
     message = {
         "type": "message",
         "user": BOT_USER,
@@ -51,6 +72,7 @@ def _message(state: SandboxState, channel: str, ts: str) -> dict[str, Any]:
 
 def _permalink(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     channel, ts = str(args.get("channel") or ""), str(args.get("message_ts") or "")
+    state_rules(state).channel("chat.getPermalink", channel)
     _message(state, channel, ts)
     link = f"{state.base_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
     return {"channel": channel, "permalink": link}
@@ -58,6 +80,10 @@ def _permalink(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 def _update(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     channel, ts = str(args.get("channel")), str(args.get("ts"))
+    rules = state_rules(state)
+    rules.channel("chat.update", channel)
+    rules.may_post(channel)
+    check_message(args.get("text"), json_arg(args.get("blocks")))
     for message in state.messages.get(channel, []):
         if message["ts"] == ts:
             message["text"] = args.get("text", message["text"])
@@ -84,7 +110,9 @@ def ephemeral(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 def _open_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     if not args.get("trigger_id"):
         raise ApiError("invalid_trigger_id")
+    check_trigger(str(args["trigger_id"]))
     view = json_arg(args.get("view")) or {}
+    check_blocks(view.get("blocks") or [], VIEW_BLOCKS)
     opened = {
         **view,
         "id": f"V{next(state.clock):08d}",
@@ -105,6 +133,7 @@ def _update_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
             if args.get("hash") not in (None, shown.get("hash")):
                 raise ApiError("hash_conflict")
             view = json_arg(args.get("view")) or {}
+            check_blocks(view.get("blocks") or [], VIEW_BLOCKS)
             updated = {**shown, **view, "hash": f"sandbox{next(state.clock)}"}
             state.modals[user] = updated
             return {"view": updated}
@@ -124,6 +153,8 @@ def _users_info(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _history(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    channel = state_rules(state).channel("conversations.history", str(args.get("channel") or ""))
+    state_rules(state).may_read(channel)
     # Thread replies are not in a channel's history (conversations.replies has them).
     messages = [
         m
@@ -148,6 +179,7 @@ def _publish_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
         raise ApiError("invalid_arguments")
     if not isinstance(view, dict) or view.get("type") != "home":
         raise ApiError("invalid_arguments")
+    check_blocks(view.get("blocks") or [], VIEW_BLOCKS)
     published = {
         **view,
         "id": f"V{next(state.clock):08d}",
@@ -213,12 +245,65 @@ def _auth_test(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _delete(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+    state_rules(state).channel("chat.delete", channel)
+    message = _message(state, channel, ts)
+    state.messages[channel].remove(message)
+    return {"channel": channel, "ts": ts}
+
+
+def _info(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    channel = str(args.get("channel") or "")
+    known = state_rules(state).channels.get(channel)
+    if known is None and not channel.startswith(("C", "G")):
+        raise ApiError("channel_not_found")
+    return {"channel": _channel_object(known or Channel(channel, channel.lower()))}
+
+
+def _join(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    channel = str(args.get("channel") or "")
+    known = state_rules(state).channels.get(channel) or Channel(channel, channel.lower())
+    if known.archived:
+        raise ApiError("is_archived")
+    if known.private:
+        raise ApiError("method_not_supported_for_channel_type")
+    known.member = True
+    return {"channel": _channel_object(known)}
+
+
+def _list(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
+    skip_archived = str(args.get("exclude_archived", "")).lower() in ("true", "1")
+    channels = [
+        _channel_object(c)
+        for c in state_rules(state).channels.values()
+        if not (skip_archived and c.archived)
+    ]
+    return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+
+
+def _channel_object(channel: Channel) -> dict[str, Any]:
+    return {
+        "id": channel.id,
+        "name": channel.name,
+        "is_channel": not channel.private,
+        "is_group": channel.private,
+        "is_private": channel.private,
+        "is_archived": channel.archived,
+        "is_member": channel.member,
+    }
+
+
 METHODS: dict[str, Callable[[SandboxState, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": _auth_test,
     "chat.postMessage": _post,
     "chat.update": _update,
     "chat.postEphemeral": ephemeral,
     "chat.getPermalink": _permalink,
+    "chat.delete": _delete,
+    "conversations.info": _info,
+    "conversations.join": _join,
+    "conversations.list": _list,
     "views.open": _open_view,
     "views.update": _update_view,
     "conversations.open": _open_conversation,

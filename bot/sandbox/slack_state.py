@@ -50,14 +50,32 @@ class SandboxState:
     failures: dict[str, list[_Failure]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     clock: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    rules: Any = None  # bot.sandbox.slack_rules.Rules, set by the sandbox
 
 
 class ApiError(Exception):
-    """An error answer of Slack's Web API (`{"ok": false, "error": ...}`)."""
+    """An error answer of Slack's Web API (`{"ok": false, "error": ...}`, with what was
+    wrong in `response_metadata.messages`)."""
 
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, messages: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
+        self.messages = messages or []
+
+    def body(self) -> dict[str, Any]:
+        """Gets the answer's JSON."""
+        body: dict[str, Any] = {"ok": False, "error": self.error}
+        if self.messages:
+            body["response_metadata"] = {"messages": self.messages}
+        return body
+
+
+class RateLimited(ApiError):
+    """Too many posts to one channel: HTTP 429 with Retry-After."""
+
+    def __init__(self, wait_s: float) -> None:
+        super().__init__("ratelimited")
+        self.wait_s = wait_s
 
 
 def json_arg(value: Any) -> Any:

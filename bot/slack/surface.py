@@ -44,6 +44,7 @@ PERMANENT = {
     "missing_scope": "the app lacks a scope: reinstall it from slack-manifest.yml",
     "invalid_blocks": "Slack refused the card's blocks: please report this as a bug",
     "msg_too_long": "the card is too long: please report this as a bug",
+    "msg_blocks_too_long": "the card's blocks are too long: please report this as a bug",
     "message_not_found": "the card to update no longer exists in Slack",
     "not_allowed_token_type": "file uploads need a bot token (xoxb-): check SLACK_BOT_TOKEN",
 }
@@ -70,9 +71,15 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
         return DeliveryError(code, retry_after=retry_after)
     if response.status_code >= 500:
         return DeliveryError(code)
+    # Which field Slack refused, as it says ("[ERROR] must be less than 3001 characters
+    # [json-pointer:/blocks/2/text/text]").
+    said = "; ".join(
+        str(m) for m in (response.get("response_metadata") or {}).get("messages") or []
+    )
     if code in PERMANENT:
-        return DeliveryError(code, permanent=True, hint=PERMANENT[code])
-    return DeliveryError(code)
+        hint = PERMANENT[code] + (f" (Slack said: {said})" if said else "")
+        return DeliveryError(code, permanent=True, hint=hint)
+    return DeliveryError(code, hint=f"Slack said: {said}" if said else "")
 
 
 class SlackSurface:

@@ -297,3 +297,20 @@ def test_slash_command_and_home_tab_over_http(stack: Stack) -> None:
     assert opened.status_code == 200
     home = wait_for(lambda: stack.sandbox.home("U0ALICE"))
     assert "Your pending leads (1)" in json.dumps(home["blocks"])
+
+
+def test_serve_resolves_a_channel_name_joins_it_and_posts_there(
+    tmp_path: Path, database_url: str
+) -> None:
+    """`channel = "#sales-leads"`, a public channel the app was never added to: at start
+    serve finds its id, joins it, and cards go there (history works for reconciling)."""
+    team = TEAM_TOML.replace('channel = "C0123LEADS"', 'channel = "#sales-leads"')
+    (tmp_path / "handoff.toml").write_text(RULES_TOML + team)
+    with SlackSandbox() as sandbox:
+        sandbox.add_channel("C0123LEADS", "sales-leads", member=False)
+        with running_serve(tmp_path, serve_env(database_url, sandbox)) as url:
+            assert sandbox.calls_to("conversations.join")
+            stack = Stack(url, sandbox, database_url)
+            stack.post_lead("N1")
+            (card,) = wait_for(lambda: sandbox.channel("C0123LEADS"))
+            assert "metadata" in card

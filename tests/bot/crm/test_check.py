@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
+
+import pytest
 
 from bot.config import HandoffConfig, Settings
 from bot.crm.check import check_crms
@@ -61,3 +64,29 @@ def test_wrong_token_unknown_reps_and_statuses_are_each_said() -> None:
             s for fine, s in check_crms(settings(hubspot_access_token="pat-wrong"), bad, NO_ENV.get)
         ]
         assert any("HubSpot answered 401" in s and "HUBSPOT_ACCESS_TOKEN" in s for s in said)
+
+
+def test_the_command_prints_each_finding_and_exits_1_when_something_needs_fixing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    with CrmStandIn() as standin:
+        standin.add_owner(ALICE_OWNER, "alice@acme.test")
+        (tmp_path / "handoff.toml").write_text(CONFIG.format(url=standin.url))
+        for name, value in {
+            "HUBSPOT_ACCESS_TOKEN": HUBSPOT_TOKEN,
+            "HUBSPOT_CLIENT_SECRET": "s",
+            "SALESFORCE_CLIENT_ID": SALESFORCE_CLIENT[0],
+            "SALESFORCE_CLIENT_SECRET": SALESFORCE_CLIENT[1],
+            "SALESFORCE_REFRESH_TOKEN": SALESFORCE_CLIENT[2],
+        }.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("HANDOFF_WEBHOOK_SECRET", raising=False)
+        code = main(["crm", "check", "--config", str(tmp_path / "handoff.toml")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "ok    HubSpot: the token works and may read owners" in out
+    assert "FIX   Salesforce: no active user has alice@acme.test (Alice)" in out
+    assert "FIX   Webhook " in out
+    assert out.rstrip().endswith("thing(s) to fix.")

@@ -5,6 +5,7 @@ fit" asking why; answers stored with the lead and counted in the digest."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -65,7 +66,11 @@ def answer(bolt: Bolt, dm: dict[str, Any], label: str) -> None:
     button = next(e for e in buttons if e["text"]["text"] == label)
     action = {**button, "block_id": BlockId.FEEDBACK}
     payload = click_payload(
-        user="U0ALICE", action=action, trigger_id="1.U0ALICE.1", channel="U0ALICE", message=dm
+        user="U0ALICE",
+        action=action,
+        trigger_id=f"{int(time.time())}.U0ALICE.1",
+        channel="U0ALICE",
+        message=dm,
     )
     bolt.click(payload, republishes=False)
 

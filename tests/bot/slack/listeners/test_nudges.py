@@ -6,6 +6,7 @@ buttons, and a late click says who acted. Through the real Bolt app and the loca
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,7 +56,11 @@ def block(message: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 def click(bolt: Bolt, user: str, dm: dict[str, Any], action: dict[str, Any]) -> None:
     payload = click_payload(
-        user=user, action=action, trigger_id=f"1.{user}.1", channel=user, message=dm
+        user=user,
+        action=action,
+        trigger_id=f"{int(time.time())}.{user}.1",
+        channel=user,
+        message=dm,
     )
     bolt.click(payload, republishes=False)
 
@@ -187,7 +192,9 @@ def test_a_chosen_reason_that_needs_a_note_marks_it_required_at_once(bolt: Bolt)
         "selected_option": {"value": "other"},
     }
     bolt.click(
-        click_payload(user="U0ALICE", action=reason, trigger_id="1.U0ALICE.1", view=view),
+        click_payload(
+            user="U0ALICE", action=reason, trigger_id=f"{int(time.time())}.U0ALICE.1", view=view
+        ),
         republishes=False,
     )
     (update,) = wait_for(lambda: bolt.sandbox.calls_to("views.update"))
@@ -210,7 +217,7 @@ def test_a_replayed_remind_rep_sends_one_nudge(bolt: Bolt) -> None:
     payload = click_payload(
         user="U0DANA",
         action={**remind, "block_id": BlockId.ESCALATION},
-        trigger_id="1.U0DANA.1",
+        trigger_id=f"{int(time.time())}.U0DANA.1",
         channel="U0DANA",
         message=dm,
     )
