@@ -91,7 +91,25 @@ def home_view(
     updated: Mrkdwn,
     notice: str | None,
 ) -> View:
-    """Gets the Home tab of one person (`week`: their team's numbers, for a manager)."""
+    """Gets the Home tab of one person (`week`: their team's numbers, for a manager),
+    within Slack's 100 blocks: fewer leads per list ("and M more") rather than a cut view."""
+    shown = max(len(queue.mine), len(queue.team))
+    while True:
+        blocks = _home_blocks(queue, team, week, updated, notice, shown)
+        if len(blocks) <= MAX_VIEW_BLOCKS or shown == 0:
+            return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+        shown -= 1
+
+
+def _home_blocks(
+    queue: Queue,
+    team: TeamConfig,
+    week: DigestNumbers | None,
+    updated: Mrkdwn,
+    notice: str | None,
+    shown: int,
+) -> list[Block]:
+    """Gets the Home tab's blocks with at most `shown` leads in each list."""
     channel = Mrkdwn(f"<#{escape(team.channel)}>")
     blocks: list[Block] = [HeaderBlock(text="Lead hand-off")]
     if notice:
@@ -99,7 +117,7 @@ def home_view(
     blocks.append(_section(mrkdwn("home_intro.md.j2", q=queue, mention=mention, channel=channel)))
     if queue.is_rep:
         title = f"Your pending leads ({queue.mine_total})"
-        blocks += _leads(title, queue.mine, queue.mine_total, now=queue.as_of)
+        blocks += _leads(title, queue.mine[:shown], queue.mine_total, now=queue.as_of)
     if queue.is_manager and week is not None:
         late = len(queue.team_breached)
         blocks += [
@@ -108,9 +126,10 @@ def home_view(
             *digest_blocks(week)[1:],  # the digest's own sections, so the numbers agree
         ]
         title = f"Team's pending leads ({queue.team_total}), {late} past deadline"
-        blocks += _leads(title, queue.team, queue.team_total, now=queue.as_of, manager=True)
+        team_items = queue.team[:shown]
+        blocks += _leads(title, team_items, queue.team_total, now=queue.as_of, manager=True)
     blocks += [DividerBlock(), _context(mrkdwn("home_footer.md.j2", updated=updated))]
-    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
+    return blocks
 
 
 def _leads(
