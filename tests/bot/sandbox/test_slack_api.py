@@ -87,6 +87,7 @@ def parameters(spec: dict[str, Any], method: str) -> set[str]:
 def sandbox() -> Iterator[SlackSandbox]:
     with SlackSandbox() as running:
         running.add_user("U0ALICE", "Alice Moreno")
+        running.add_channel("C0123LEADS", "sales-leads")
         yield running
 
 
@@ -111,6 +112,13 @@ def test_replies_and_requests_match_slacks_description(
         "views.publish": client.views_publish(
             user_id="U0ALICE", view={"type": "home", "blocks": []}
         ).data,
+        # What the start-up checks ask (bot/slack/checks.py), and chat.delete.
+        "conversations.list": client.conversations_list(
+            types="public_channel,private_channel", exclude_archived=True, limit=1000
+        ).data,
+        "conversations.info": client.conversations_info(channel="C0123LEADS").data,
+        "conversations.join": client.conversations_join(channel="C0123LEADS").data,
+        "chat.delete": client.chat_delete(channel="C0123LEADS", ts=first["ts"]).data,
     }
     surface.upload_image(channel="C0123LEADS", png=b"\x89PNG-bytes", filename="c.png", title="C")
     for method, reply in replies.items():
