@@ -79,11 +79,10 @@ class CrmDeliverer:
     def run(self) -> CrmReport:
         """Fans out new events, then sends what is due (a scheduler job)."""
         report = CrmReport()
-        with Session(self.engine) as session:
+        with Session(self.engine) as session:  # one short transaction when there is nothing
             report.fanned_out = fan_out(session=session, config=self.config, now=self.clock())
-            session.commit()
-        with Session(self.engine) as session:
             entries = pending_entries(session=session, limit=self.batch, kinds=CRM_OUTBOX_KINDS)
+            session.commit()
         now = self.clock()
         held: set[str] = set()
         for entry in entries:

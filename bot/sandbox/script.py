@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot.reports.charts import charts_available
+from bot.sandbox.slack_rules import dm_id
 from bot.sandbox.stack import CHANNEL_NAMES, DemoStack, sample_leads
 from store.models import Handoff, Rep
 
@@ -324,7 +325,7 @@ class Scenario:
             said = "clicked Reassign"
         replies = len(thread_replies(self.stack))
         self.stack.simulator.click(
-            user=manager, action=action, channel=manager, message=dm
+            user=manager, action=action, channel=dm_id(manager), message=dm
         ).raise_for_status()
 
         def moved() -> int | None:

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from bot.sandbox.slack_methods import METHODS, ephemeral
-from bot.sandbox.slack_rules import Channel, Rules
+from bot.sandbox.slack_rules import Channel, Rules, dm_id
 from bot.sandbox.slack_state import TEAM_ID, ApiError, Call, RateLimited, SandboxState, _Failure
 
 
@@ -137,9 +137,9 @@ class SlackSandbox:
             ephemeral(self.state, {"channel": channel, "user": user, "text": text})
 
     def channel(self, channel: str) -> list[dict[str, Any]]:
-        """Gets a channel's messages, oldest first."""
+        """Gets a channel's messages, oldest first (a user id: the app's DM with them)."""
         with self.state.lock:
-            return [dict(m) for m in self.state.messages.get(channel, [])]
+            return [dict(m) for m in self.state.messages.get(dm_id(channel), [])]
 
     # -- the Web API ---------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from bot.sandbox.slack_rules import (
     check_blocks,
     check_message,
     check_trigger,
+    dm_id,
     state_rules,
 )
 from bot.sandbox.slack_state import (
@@ -97,7 +98,7 @@ def ephemeral(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     message = {
         "type": "message",
         "ts": _ts(state),
-        "channel": str(args.get("channel") or ""),
+        "channel": dm_id(str(args.get("channel") or "")),
         "user": str(args.get("user") or ""),
         "text": args.get("text", ""),
         "blocks": json_arg(args.get("blocks")) or [],
@@ -142,7 +143,9 @@ def _update_view(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
 
 def _open_conversation(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:
     users = sorted(str(args.get("users") or "").split(","))
-    return {"channel": {"id": f"D{zlib.crc32(','.join(users).encode()):010d}"}}
+    if len(users) == 1:
+        return {"channel": {"id": dm_id(users[0])}}
+    return {"channel": {"id": f"G{zlib.crc32(','.join(users).encode()):010d}"}}
 
 
 def _users_info(state: SandboxState, args: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,10 @@ class Rules:
     def channel(self, method: str, given: str) -> str:
         """Gets the id of the channel a call names: a #name resolves (chat.postMessage
         only); an unknown name, or a name where Slack wants an id, is channel_not_found."""
+        if given[:1] in ("U", "W"):
+            if method == "chat.postMessage":
+                return dm_id(given)  # a user id posts to the app's DM with them
+            raise ApiError("channel_not_found")  # elsewhere Slack wants the D… id
         if given.startswith("#") or (given and not given[0].isupper()):
             if method in BY_ID_ONLY:
                 raise ApiError("channel_not_found")
@@ -100,6 +104,12 @@ class Rules:
             return max((1 - tokens) / self.per_second, 1.0)
         self.buckets[channel_id] = (tokens - 1, now)
         return None
+
+
+def dm_id(user: str) -> str:
+    """Gets the id of the app's direct-message conversation with a user ("D…"): what
+    Slack answers when a message is posted to a user id."""
+    return "D" + user[1:] if user[:1] in ("U", "W") else user
 
 
 def check_trigger(trigger_id: str) -> None:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bot.resources import template_file
 from bot.sandbox.crm_standin import CrmStandIn
 from bot.sandbox.slack_api import SlackSandbox
+from bot.sandbox.slack_rules import dm_id
 from bot.slack.simulator import Simulator
 
 JSON = "application/json; charset=utf-8"
@@ -100,7 +101,7 @@ class SandboxWeb:
                 self._conversation(cid, f"#{name}", "channel", me)
                 for cid, name in self.channel_names.items()
             ]
-            conversations.append(self._conversation(me, "Lead Handoff (DM)", "dm", me))
+            conversations.append(self._conversation(dm_id(me), "Lead Handoff (DM)", "dm", me))
             home, modal = state.homes.get(me), state.modals.get(me)
         return {
             "me": me,

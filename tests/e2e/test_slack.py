@@ -242,7 +242,7 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
                 ActionId.ESCALATION_REASSIGN,
                 handoff_id,
                 "U0DANA",
-                channel="U0DANA",
+                channel="D0DANA",
                 ts=dm["ts"],
                 block_id=BlockId.ESCALATION,
                 message=dm,
@@ -252,7 +252,7 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
 
             def redraws() -> list[dict[str, Any]]:
                 calls = stack.sandbox.calls_to("chat.update")
-                return [c.args for c in calls if c.args["channel"] == "U0DANA"]
+                return [c.args for c in calls if c.args["channel"] == "D0DANA"]
 
             redrawn = wait_for(redraws)[0]
             assert "&lt;!channel&gt;: reassigned to <@U0CHLOE>." in json.dumps(redrawn["blocks"])
@@ -273,7 +273,7 @@ def test_sweep_escalates_to_the_manager_who_reassigns(tmp_path: Path, database_u
                 ActionId.ESCALATION_REASSIGN,
                 handoff_id,
                 "U0DANA",
-                channel="U0DANA",
+                channel="D0DANA",
                 ts=dm["ts"],
                 block_id=BlockId.ESCALATION,
                 message=dm,

@@ -97,6 +97,8 @@ def test_replies_and_requests_match_slacks_description(
     client = web_client(token="xoxb-test", api_url=sandbox.url)
     surface = SlackSurface(client)
     first = client.chat_postMessage(channel="C0123LEADS", text="hello").data
+    assert isinstance(first, dict)
+    first_ts = first["ts"]
     check(first, response_schema(spec, "chat.postMessage"))
     posted = surface.post_card(channel="C0123LEADS", card=sample_card())
     surface.update_card(posted=posted, card=sample_card(status="accepted"))
@@ -118,7 +120,7 @@ def test_replies_and_requests_match_slacks_description(
         ).data,
         "conversations.info": client.conversations_info(channel="C0123LEADS").data,
         "conversations.join": client.conversations_join(channel="C0123LEADS").data,
-        "chat.delete": client.chat_delete(channel="C0123LEADS", ts=first["ts"]).data,
+        "chat.delete": client.chat_delete(channel="C0123LEADS", ts=str(first_ts)).data,
     }
     surface.upload_image(channel="C0123LEADS", png=b"\x89PNG-bytes", filename="c.png", title="C")
     for method, reply in replies.items():

@@ -69,7 +69,7 @@ def answer(bolt: Bolt, dm: dict[str, Any], label: str) -> None:
         user="U0ALICE",
         action=action,
         trigger_id=f"{int(time.time())}.U0ALICE.1",
-        channel="U0ALICE",
+        channel="D0ALICE",  # the app's DM with Alice, as Slack sends it
         message=dm,
     )
     bolt.click(payload, republishes=False)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.sweep import sweep
 from bot.messaging.sender import Deliverer, Pacer
+from bot.sandbox.slack_rules import dm_id
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.simulator import click_payload
 from bot.slack.surface import SlackSurface, web_client
@@ -59,7 +60,7 @@ def click(bolt: Bolt, user: str, dm: dict[str, Any], action: dict[str, Any]) -> 
         user=user,
         action=action,
         trigger_id=f"{int(time.time())}.{user}.1",
-        channel=user,
+        channel=dm_id(user),
         message=dm,
     )
     bolt.click(payload, republishes=False)
@@ -70,7 +71,7 @@ def redrawn(bolt: Bolt, channel: str, count: int = 1) -> list[dict[str, Any]]:
 
     def updates() -> list[dict[str, Any]]:
         calls = bolt.sandbox.calls_to("chat.update")
-        found = [c.args for c in calls if c.args["channel"] == channel]
+        found = [c.args for c in calls if c.args["channel"] == dm_id(channel)]
         return found if len(found) >= count else []
 
     found: list[dict[str, Any]] = wait_for(updates)
@@ -111,7 +112,7 @@ def test_rejecting_from_the_reminder_settles_it_after_the_dialog(bolt: Bolt) -> 
     click(bolt, "U0ALICE", dm, reject)
     (opened,) = wait_for(lambda: bolt.sandbox.calls_to("views.open"))
     state = json.loads(opened.args["view"]["private_metadata"])
-    assert state["dm"]["channel"] == "U0ALICE"
+    assert state["dm"]["channel"] == "D0ALICE"  # the DM the click came from
     form = submission(lead, "U0ALICE", "no_budget", "")
     form["view"]["private_metadata"] = opened.args["view"]["private_metadata"]
     bolt.click(form, republishes=False)
@@ -218,7 +219,7 @@ def test_a_replayed_remind_rep_sends_one_nudge(bolt: Bolt) -> None:
         user="U0DANA",
         action={**remind, "block_id": BlockId.ESCALATION},
         trigger_id=f"{int(time.time())}.U0DANA.1",
-        channel="U0DANA",
+        channel="D0DANA",
         message=dm,
     )
     for _ in range(3):
