@@ -1,6 +1,7 @@
 """What makes the local Slack refuse like Slack: channels known by id (a `#name` only
 where Slack takes one), membership and archived channels, tokens, trigger expiry, Block
-Kit and text limits, chat.delete, and (when switched on) about one post a second per
+Kit and text limits (and whatever slack_sdk's own models refuse, through
+bot.slack.validation), chat.delete, and (when switched on) about one post a second per
 channel.
 
 Limits from Slack's reference: a message has at most 50 blocks and 40,000 characters of
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.sandbox.slack_state import ApiError, SandboxState
+from bot.slack.validation import block_problems
 
 MESSAGE_BLOCKS, VIEW_BLOCKS = 50, 100
 TEXT_MAX = 40_000
@@ -140,6 +142,8 @@ def check_blocks(blocks: Any, most: int, too_many: str = "invalid_blocks") -> No
     problems = []
     for number, block in enumerate(blocks):
         problems += _block_problems(number, block)
+    # Then what slack_sdk's own models refuse (unknown types, missing fields…).
+    problems = problems or block_problems(blocks)
     if problems:
         raise ApiError("invalid_blocks", problems)
 

@@ -163,3 +163,13 @@ def test_a_card_deleted_in_slack_makes_its_update_dead_not_stuck(
         (OutboxKind.OPS_ALERT, OutboxStatus.SENT),  # the hourly "given up" alert
     ]
     assert (entries[0].last_error or "").startswith("message_not_found")
+
+
+def test_blocks_slack_sdk_refuses_are_refused_too(sandbox: SlackSandbox) -> None:
+    unknown = refused(
+        lambda: api(sandbox).chat_postMessage(channel=CHANNEL, text="x", blocks=[{"type": "nope"}])
+    )
+    assert unknown["error"] == "invalid_blocks"
+    assert unknown["response_metadata"]["messages"] == [
+        "[ERROR] unknown block type [json-pointer:/blocks/0]"
+    ]
