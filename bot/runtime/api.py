@@ -220,7 +220,9 @@ def _routes(app: FastAPI) -> None:
             (outcome,) = ingest_leads(session=session, leads=[lead], context=context)
             return outcome.to_response()
 
-        return JSONResponse(await _in_transaction(request, state, work))
+        answer = await _in_transaction(request, state, work)
+        _wake_if_handed_off(request, answer)
+        return JSONResponse(answer)
 
     @app.post("/api/activities", responses={**REFUSALS, **UNKNOWN_LEAD})
     async def post_activity(
@@ -232,7 +234,9 @@ def _routes(app: FastAPI) -> None:
             outcome = ingest_activity(session=session, activity_in=activity, context=context)
             return {**outcome.to_response(), "added": outcome.activities_added > 0}
 
-        return JSONResponse(await _in_transaction(request, state, work))
+        answer = await _in_transaction(request, state, work)
+        _wake_if_handed_off(request, answer)
+        return JSONResponse(answer)
 
     @app.post("/api/outcomes", responses={**REFUSALS, **UNKNOWN_LEAD})
     async def post_outcome(request: Request, outcome: OutcomeIn, state: Authorised) -> JSONResponse:
@@ -294,6 +298,14 @@ def _health(app: FastAPI) -> None:
         return JSONResponse(
             {"status": status, "database": "ok", "outbox": outbox, "worker": worker}
         )
+
+
+def _wake_if_handed_off(request: Request, answer: dict[str, Any]) -> None:
+    """Wakes this process's worker (if it runs one) when a hand-off is open: its card and
+    CRM writes go out now, not at the next tick."""
+    wake = getattr(request.app.state, "wake_sender", None)
+    if wake is not None and answer.get("handoff"):
+        wake()
 
 
 async def _in_transaction(

@@ -214,6 +214,7 @@ def _start_background(
         worker = start_worker(settings, engine, config, deliverer)
         stops.append(worker.stop)
         wake = worker.wake
+        api.state.wake_sender = worker.wake  # intake wakes it too: cards go out at once
     if deliverer is None:
         return stops
     assert config.team is not None

@@ -119,7 +119,11 @@ async def _signed_lead(request: Request, in_transaction: InTransaction) -> JSONR
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         body_out = {"detail": f"invalid webhook body: {summary}", "errors": errors}
         return JSONResponse(body_out, status_code=422)
-    return JSONResponse(await in_transaction(request, state, work))
+    answer = await in_transaction(request, state, work)
+    wake = getattr(request.app.state, "wake_sender", None)
+    if wake is not None and answer.get("handoff"):
+        wake()  # its card goes out now, not at the next tick
+    return JSONResponse(answer)
 
 
 def _lead_work(lead: LeadIn) -> Callable[[Session, Context], dict[str, Any]]:

@@ -156,6 +156,7 @@ class DemoStack:
         )
         bolt = create_app(client=client, signing_secret=SIGNING_SECRET, deps=deps)
         mount(api, bolt, signing_secret=SIGNING_SECRET)
+        api.state.wake_sender = self.worker.wake
         self.app_url = self._serve(api)
         self._connect_page(team)
         self.worker.start()

@@ -100,3 +100,48 @@ def test_old_records_of_slack_requests_are_forgotten(engine: Engine) -> None:
         session.commit()
         left = sorted(n.key for n in session.exec(select(Notification)).all())
     assert left == ["reminder:1", "slack-request:new"]  # reminders are never forgotten
+
+
+def test_a_lead_taken_in_wakes_the_sender_at_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the sender's tick a minute away, only the intake's wake can post the card."""
+    from datetime import UTC, datetime
+
+    from bot.messaging.sender import Deliverer, Pacer
+    from bot.runtime import worker as worker_module
+    from bot.sandbox.slack_api import SlackSandbox
+    from bot.slack.surface import SlackSurface, web_client
+    from tests.helpers import demo, lead_body, make_client, post_lead
+
+    monkeypatch.setattr(worker_module, "SEND_EVERY_S", 60)
+    with SlackSandbox() as sandbox:
+        deliverer = Deliverer(
+            engine=engine,
+            surface=SlackSurface(web_client(token="xoxb-test", api_url=sandbox.url)),
+            team=team(),
+            reasons=DEFAULT_REJECT_REASONS,
+            clock=lambda: datetime.now(UTC),
+            pacer=Pacer(rate=50, burst=50),
+        )
+        worker = Worker(
+            engine=engine,
+            team=team(),
+            sla=None,
+            reasons=DEFAULT_REJECT_REASONS,
+            deliverer=deliverer,
+            lease_ttl=timedelta(seconds=3),
+        )
+        worker.start()
+        try:
+            wait_until(lambda: worker.active.is_set())
+            time.sleep(0.3)  # the sender's first (empty) run is done: next one in a minute
+            with make_client(engine) as client:
+                client.app.state.wake_sender = worker.wake  # type: ignore[attr-defined]
+                body = lead_body("W1", employees=100, country="US", activities=[demo()])
+                began = time.monotonic()
+                assert post_lead(client, body).json()["handoff"]
+                wait_until(lambda: sandbox.channel("C0123LEADS"), timeout=5)
+                assert time.monotonic() - began < 5
+        finally:
+            worker.stop()
