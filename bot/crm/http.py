@@ -11,6 +11,7 @@ retry or give up, read from the answer the way each vendor words it.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import httpx
@@ -70,12 +71,18 @@ def refusal(service: str, response: httpx.Response, *, fix: str = "") -> CrmErro
     return CrmError(code or f"http_{status}", status=status, permanent=True, hint=hint)
 
 
+RETRY_AFTER_MAX_S = 3600.0  # a longer (or absurd) Retry-After waits this long
+
+
 def _retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     try:
-        return max(float(value), 0.0) if value else None
+        seconds = float(value) if value else None
     except ValueError:
         return None
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return min(max(seconds, 0.0), RETRY_AFTER_MAX_S)
 
 
 def _read(response: httpx.Response) -> tuple[str, str]:

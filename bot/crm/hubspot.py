@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from bot.crm.http import TIMEOUT, refusal, send
+from bot.crm.http import TIMEOUT, CrmError, refusal, send
 
 SOURCE_SYSTEM = "hubspot"
 WINDOW_MS = 5 * 60 * 1000  # a signature older (or newer) than this is refused
@@ -78,7 +78,7 @@ def signature_problem(
     """Tells what is wrong with a request's v3 signature (None: it is HubSpot's)."""
     if not signature or not timestamp:
         return "no X-HubSpot-Signature-v3 or X-HubSpot-Request-Timestamp header"
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit()):
         return "X-HubSpot-Request-Timestamp is not a number of milliseconds"
     if abs(now.timestamp() * 1000 - int(timestamp)) > WINDOW_MS:
         return "the request is more than 5 minutes old (or from the future): a replay?"
@@ -165,7 +165,7 @@ class HubSpot:
         """Gets a contact's properties (absent ones are missing or null)."""
         body = self._call(
             "GET",
-            f"/crm/v3/objects/contacts/{contact_id}",
+            f"/crm/v3/objects/contacts/{_id(contact_id)}",
             params={"properties": ",".join(properties)},
         )
         return dict(body.get("properties") or {})
@@ -173,7 +173,7 @@ class HubSpot:
     def update_contact(self, contact_id: str, properties: dict[str, str]) -> None:
         """Sets properties of a contact."""
         self._call(
-            "PATCH", f"/crm/v3/objects/contacts/{contact_id}", json={"properties": properties}
+            "PATCH", f"/crm/v3/objects/contacts/{_id(contact_id)}", json={"properties": properties}
         )
 
     def add_note(self, *, contact_id: str, body: str, at: datetime, owner_id: str | None) -> str:
@@ -211,7 +211,7 @@ class HubSpot:
         """Gets a deal's stage, amount and close date."""
         body = self._call(
             "GET",
-            f"/crm/v3/objects/deals/{deal_id}",
+            f"/crm/v3/objects/deals/{_id(deal_id)}",
             params={"properties": "dealstage,amount,closedate,pipeline"},
         )
         return dict(body.get("properties") or {})
@@ -225,7 +225,7 @@ class HubSpot:
             if after:
                 params["after"] = after
             body = self._call(
-                "GET", f"/crm/v4/objects/deals/{deal_id}/associations/contacts", params=params
+                "GET", f"/crm/v4/objects/deals/{_id(deal_id)}/associations/contacts", params=params
             )
             ids += [str(item["toObjectId"]) for item in body.get("results") or []]
             after = ((body.get("paging") or {}).get("next") or {}).get("after")
@@ -240,6 +240,16 @@ class HubSpot:
     def check(self) -> None:
         """Makes the cheapest call that proves the token and its owners scope."""
         self._call("GET", "/crm/v3/owners", params={"limit": 1})
+
+
+def _id(value: str) -> str:
+    """Gets a record id fit for a URL path: HubSpot's are numbers; anything else (a lead
+    id from another source, `1/../deals/5`) is refused, never sent."""
+    if not (value.isascii() and value.isdigit()):
+        raise CrmError(
+            "invalid_id", permanent=True, hint=f"{value!r} is not a HubSpot record id (digits)"
+        )
+    return value
 
 
 def forward_only(current: str | None, wanted: str) -> bool:

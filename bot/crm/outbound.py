@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ from bot.crm.events import Facts, LeadEvent, facts
 from store.lead_events import EventRow, fanned_out, unfanned
 from store.models import OutboxKind
 from store.outbox import OutboxEntry, enqueue
+
+log = logging.getLogger(__name__)
 
 FEEDBACK_WORDS = {
     "connected": "Connected",
@@ -44,8 +47,14 @@ def fan_out(*, session: Session, config: HandoffConfig, now: datetime, limit: in
     entries: list[OutboxEntry] = []
     for event in events:
         known = facts(session=session, handoff_id=event.handoff_id)
-        if known is not None:
+        if known is None:
+            continue
+        try:
             entries += entries_for(event, known, config)
+        except Exception:  # one bad event (an unknown name after an upgrade) stops no other
+            log.exception(
+                "Lead event %s (%s) could not be fanned out; skipped", event.id, event.event
+            )
     enqueue(session=session, entries=entries, now=now)
     fanned_out(session=session, ids=[e.id for e in events], now=now)
     return len(events)

@@ -9,6 +9,7 @@ POST /services/data/vXX.X/sobjects/Task (201), GET /services/data/vXX.X/query?q=
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,10 @@ class Salesforce:
 
     def update_lead(self, lead_id: str, fields: dict[str, Any]) -> None:
         """Sets fields of a Lead (OwnerId, Status…)."""
+        if not re.fullmatch(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?", lead_id):
+            raise CrmError(
+                "invalid_id", permanent=True, hint=f"{lead_id!r} is not a Salesforce record id"
+            )
         self._call("PATCH", f"/sobjects/Lead/{lead_id}", json=fields)
 
     def create_task(self, fields: dict[str, Any]) -> str:

@@ -97,14 +97,14 @@ def _details(lead: Lead) -> str:
     return " · ".join(part for part in parts if part)
 
 
-_URL = re.compile(r"^https?://[^\s<>|]+$")
+_URL = re.compile(r"https?://[^\s<>|]+")
 
 
 def record_url(attributes: dict[str, Any]) -> str | None:
     """Gets a lead's CRM record link from its `record_url` attribute (set by HubSpot's
     intake, or sent by the CRM); None unless it is a plain http(s) URL."""
     value = attributes.get("record_url")
-    return value if isinstance(value, str) and _URL.match(value) and len(value) <= 500 else None
+    return value if isinstance(value, str) and _URL.fullmatch(value) and len(value) <= 500 else None
 
 
 def load_card(

@@ -55,3 +55,27 @@ def test_an_oauth_refusal_and_a_bare_receiver_say_what_they_said() -> None:
     gone = refusal("Webhook receiver", httpx.Response(404, text="no such hook", request=request))
     assert (gone.code, gone.permanent) == ("http_404", True)
     assert "no such hook" in gone.hint
+
+
+def test_an_absurd_retry_after_is_capped_or_ignored() -> None:
+    body = {"status": "error", "message": "slow down", "category": "RATE_LIMITS"}
+    assert refusal("HubSpot", answer(429, body, **{"Retry-After": "1e12"})).retry_after == 3600.0
+    assert refusal("HubSpot", answer(429, body, **{"Retry-After": "inf"})).retry_after == 10.0
+    assert refusal("HubSpot", answer(429, body, **{"Retry-After": "nan"})).retry_after == 10.0
+
+
+def test_a_record_id_that_is_not_the_crms_is_refused_not_sent() -> None:
+    import pytest
+
+    from bot.crm.http import CrmError
+    from bot.crm.hubspot import HubSpot
+    from bot.crm.salesforce import Salesforce
+
+    hub = HubSpot(api_url="http://127.0.0.1:9", token="t")
+    with pytest.raises(CrmError, match="not a HubSpot record id"):
+        hub.update_contact("1/../../deals/5", {"hs_lead_status": "NEW"})
+    sf = Salesforce("http://127.0.0.1:9", "v62.0", "i", "s", "r", access_token="x")
+    with pytest.raises(CrmError, match="not a Salesforce record id"):
+        sf.update_lead("00Q/../User/005", {"Status": "x"})
+    hub.close()
+    sf.close()

@@ -102,3 +102,11 @@ def test_v1_is_hubspots_worked_example() -> None:
     assert "5 minutes" in str(
         request_problem(secret=SECRET, method="POST", uri=uri, body=body, headers=both, now=later)
     )
+
+
+def test_a_timestamp_of_other_digits_is_refused_not_a_crash() -> None:
+    uri = "https://www.example.com/webhook_uri"
+    said = signature_problem(
+        secret=SECRET, method="POST", uri=uri, body=BODY, signature="x", timestamp="²", now=AT
+    )
+    assert "milliseconds" in str(said)

@@ -157,7 +157,13 @@ def test_the_footer_links_the_crm_record_and_only_a_plain_web_link() -> None:
 
     url = "https://app.hubspot.com/contacts/4242/record/0-1/501?a=1&b=2"
     assert record_url({"record_url": url}) == url
-    for bad in ("javascript:alert(1)", "https://x.test/a|b", "https://x.test/<!channel>", 7):
+    for bad in (
+        "javascript:alert(1)",
+        "https://x.test/a|b",
+        "https://x.test/<!channel>",
+        "https://x.test/\n",
+        7,
+    ):
         assert record_url({"record_url": bad}) is None
     text = rendered(record_url=url)
     assert (
