@@ -400,31 +400,13 @@ def test_a_notice_waits_for_its_card_in_flight_in_another_sender_and_then_links_
 ) -> None:
     """`handoff sweep` sends what it queued while the worker posts the same lead's card:
     the reminder must not go out without the link to the card."""
-    from bot.handoffs.notices import NoticeKind, notice_about
-    from store.outbox import OutboxEntry, enqueue
 
     (handoff_id,) = hand_off(engine, 1)
     deliverer = make_deliverer(engine, sandbox, clock)
-    with Session(engine) as session:
-        card_entry = session.scalars(select(Outbox)).one()
-        card_entry.attempts = 1  # another sender claimed it and is posting it now
-        card_entry.next_attempt_at = clock.now + timedelta(minutes=2)
-        session.add(card_entry)
-        card_entry_id = card_entry.id
-        notice = notice_about(
-            session=session,
-            kind=NoticeKind.REMINDER,
-            handoff_id=handoff_id,
-            team=deliverer.team,
-            reasons=deliverer.reasons,
-            sla=None,
-            now=clock.now,
-        )
-        entry = OutboxEntry.notice(
-            handoff_id=handoff_id, to="U0ALICE", notice=notice.model_dump(mode="json")
-        )
-        enqueue(session=session, entries=[entry], now=clock.now)
-        session.commit()
+    # Another sender claimed the card and is posting it now.
+    card_entry_id = card_held_and_reminder_queued(
+        engine, deliverer, clock, handoff_id, attempts=1, until=timedelta(minutes=2)
+    )
     assert deliverer.deliver_due().rescheduled == 1
     assert sandbox.channel("U0ALICE") == []
     # The other sender posts the card and records it.
@@ -455,15 +437,38 @@ def test_a_notice_waits_for_its_card_in_flight_in_another_sender_and_then_links_
 def test_a_notice_whose_card_does_not_come_goes_without_the_link_after_a_minute(
     engine: Engine, sandbox: SlackSandbox, clock: Clock
 ) -> None:
-    from bot.handoffs.notices import NoticeKind, notice_about
-    from store.outbox import OutboxEntry, enqueue
 
     (handoff_id,) = hand_off(engine, 1)
     deliverer = make_deliverer(engine, sandbox, clock)
+    # The card's channel is backing off after an outage.
+    card_held_and_reminder_queued(
+        engine, deliverer, clock, handoff_id, attempts=5, until=timedelta(minutes=10)
+    )
+    drain(deliverer, clock, rounds=50)
+    assert sandbox.channel("U0ALICE") == []  # waited 50 s for the card
+    drain(deliverer, clock, rounds=20)
+    (dm,) = sandbox.channel("U0ALICE")
+    assert "/archives/" not in json.dumps(dm["blocks"])
+
+
+def card_held_and_reminder_queued(
+    engine: Engine,
+    deliverer: Deliverer,
+    clock: Clock,
+    handoff_id: int,
+    *,
+    attempts: int,
+    until: timedelta,
+) -> int:
+    """Makes the hand-off's queued card not due for `until` (as if claimed or backing off)
+    and queues a reminder about it; gets the card entry's id."""
+    from bot.handoffs.notices import NoticeKind, notice_about
+    from store.outbox import OutboxEntry, enqueue
+
     with Session(engine) as session:
         card_entry = session.scalars(select(Outbox)).one()
-        card_entry.attempts = 5  # backing off after an outage of that channel
-        card_entry.next_attempt_at = clock.now + timedelta(minutes=10)
+        card_entry.attempts = attempts
+        card_entry.next_attempt_at = clock.now + until
         session.add(card_entry)
         notice = notice_about(
             session=session,
@@ -479,8 +484,5 @@ def test_a_notice_whose_card_does_not_come_goes_without_the_link_after_a_minute(
         )
         enqueue(session=session, entries=[entry], now=clock.now)
         session.commit()
-    drain(deliverer, clock, rounds=50)
-    assert sandbox.channel("U0ALICE") == []  # waited 50 s for the card
-    drain(deliverer, clock, rounds=20)
-    (dm,) = sandbox.channel("U0ALICE")
-    assert "/archives/" not in json.dumps(dm["blocks"])
+        assert card_entry.id is not None
+        return card_entry.id
