@@ -20,7 +20,6 @@ metadata), so a crash never makes a duplicate card.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from sqlmodel import Session
 from bot.config import RejectReason, SlaConfig, TeamConfig
 from bot.handoffs.cards import Card, load_card
 from bot.handoffs.notices import Notice
+from bot.messaging.pacer import Pacer
 from bot.messaging.port import ChatSurface, DeliveryError, Posted
 from bot.reports.charts import digest_chart
 from bot.reports.numbers import DigestNumbers, RevenueReport
@@ -74,42 +74,6 @@ WAIT_FOR_CARD = timedelta(minutes=1)
 WAIT_FOR_CARD_STEP_S = 2.0
 LEASE = timedelta(minutes=2)
 RECONCILE_WINDOW_S = 3600.0
-
-
-class Pacer:
-    """A token bucket per channel: `rate` messages a second, bursts up to `burst`."""
-
-    def __init__(
-        self,
-        *,
-        rate: float = 1.0,
-        burst: int = 3,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.rate, self.burst = rate, burst
-        self.clock, self.sleep = clock, sleep
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.resume_at: dict[str, float] = {}
-
-    def pause(self, channel: str, seconds: float) -> None:
-        """Holds a channel for `seconds` (Slack said to wait: a rate limit)."""
-        self.resume_at[channel] = self.clock() + seconds
-
-    def paused(self, channel: str) -> bool:
-        """Tells whether a channel is held by a rate limit now."""
-        return self.resume_at.get(channel, 0.0) > self.clock()
-
-    def wait(self, channel: str) -> None:
-        """Blocks until a message may go to `channel`, and takes its token."""
-        tokens, stamp = self.buckets.get(channel, (float(self.burst), self.clock()))
-        now = self.clock()
-        tokens = min(float(self.burst), tokens + (now - stamp) * self.rate)
-        if tokens < 1:
-            self.sleep((1 - tokens) / self.rate)
-            now = self.clock()
-            tokens = 1.0
-        self.buckets[channel] = (tokens - 1, now)
 
 
 @dataclass

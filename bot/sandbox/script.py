@@ -361,7 +361,7 @@ class Scenario:
                 return []  # its chart follows it, drawn when sent
             return posted[first:]
 
-        posted = wait(self.stack, digest, "the digest")
+        posted = wait(self.stack, digest, "the digest", timeout=60)  # behind the week's posts
         for line in self.log.blocks(posted[0]):
             self.log.say(f"    | {line}")
         charts = [f for m in posted[1:2] for f in m.get("files") or []]

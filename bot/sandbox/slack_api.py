@@ -25,9 +25,13 @@ from bot.sandbox.slack_state import TEAM_ID, ApiError, Call, RateLimited, Sandbo
 class SlackSandbox:
     """The server; use as a context manager, or `start()` and `stop()`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, rate: float | None = 1.0, burst: int = 3
+    ) -> None:
+        """`rate`: posts a second per channel after a burst of `burst`, beyond which Slack
+        answers 429 with Retry-After (None: no limit, for tests that time nothing else)."""
         self.state = SandboxState()
-        self.state.rules = Rules()
+        self.state.rules = Rules(per_second=rate, burst=burst)
         # The web page (bot/sandbox/web.py), once `handoff demo` connects the app to it.
         self.web: Any = None
         handler = type("Handler", (_Handler,), {"sandbox": self})
@@ -92,7 +96,7 @@ class SlackSandbox:
 
     def limit_rate(self, per_second: float | None = 1.0, burst: int = 3) -> None:
         """Refuses posts to a channel beyond `per_second` (after a burst) with 429 and
-        Retry-After, as Slack does; None: no limit (the default)."""
+        Retry-After, as Slack does (the default: 1 a second after 3); None: no limit."""
         with self.state.lock:
             self.state.rules.per_second, self.state.rules.burst = per_second, burst
 

@@ -13,6 +13,7 @@ good for 3 seconds.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,9 +49,10 @@ class Rules:
 
     channels: dict[str, Channel] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
-    per_second: float | None = None  # None: no rate limit (the default, for fast tests)
+    per_second: float | None = None  # None: no rate limit; SlackSandbox sets 1 a second
     burst: int = 3
     buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
+    clock: Callable[[], float] = time.monotonic  # the rate limit's; tests share their own
 
     def check_token(self, token: str) -> None:
         """Refuses a token that is not a bot token, or was revoked."""
@@ -98,7 +100,7 @@ class Rules:
         there is none (Slack answers 429 then)."""
         if self.per_second is None:
             return None
-        now = time.monotonic()
+        now = self.clock()
         tokens, stamp = self.buckets.get(channel_id, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - stamp) * self.per_second)
         if tokens < 1:

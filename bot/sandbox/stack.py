@@ -18,12 +18,14 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlmodel import Session
 
 from bot.config import Config, TeamConfig, load_config, report_channel
 from bot.crm.deliver import CrmDeliverer
 from bot.crm.hubspot import HubSpot
 from bot.handoffs.team import sync_team
-from bot.messaging.sender import Deliverer, DeliveryReport, Pacer
+from bot.messaging.pacer import Pacer
+from bot.messaging.sender import Deliverer, DeliveryReport
 from bot.resources import example_file
 from bot.runtime.api import AppState, create_api
 from bot.runtime.database import open_database
@@ -38,6 +40,7 @@ from bot.slack.deps import Deps
 from bot.slack.simulator import Simulator
 from bot.slack.surface import SlackSurface, web_client
 from scoring import Activity, ScoringRules, compiled
+from store.dead_letters import health
 
 API_TOKEN = "demo-intake-token-for-the-local-sandbox-only"
 SIGNING_SECRET = "demo-signing-secret"
@@ -125,7 +128,8 @@ class DemoStack:
         self.engine, _ = open_database(f"sqlite:///{Path(self.folder.name) / 'demo.db'}")
         sync_team(engine=self.engine, team=team)
         client = self._start_sandbox(team)
-        # The sandbox is not Slack: no need to pace cards to one a second there.
+        # Paced as for Slack (about one post a second per channel, after a burst of 3):
+        # the sandbox refuses faster posts with 429 and Retry-After, as Slack does.
         self.deliverer = Deliverer(
             engine=self.engine,
             surface=SlackSurface(client),
@@ -133,7 +137,7 @@ class DemoStack:
             reasons=settings.reject_reasons,
             clock=self.clock.now,
             sla=settings.sla,
-            pacer=Pacer(rate=50, burst=50),
+            pacer=Pacer(),
         )
         self.worker = self._worker(team)
         api = create_api(
@@ -268,20 +272,30 @@ class DemoStack:
 
     def fast_forward(self, by: timedelta) -> str:
         """Moves the clock on, then runs the sweep (reminders, escalations, the digest)
-        and sends what it queued; says what happened."""
+        and wakes the worker to send what it queued, at Slack's pace; says what happened."""
         now = self.clock.advance(by)
+        with Session(self.engine) as session:
+            before = health(session=session, now=now)["pending"]
         self.worker.run_sweep()
-        report = self.deliver()
-        return f"now {now:%a %Y-%m-%d %H:%M} UTC; {report.sent} message(s) sent"
+        with Session(self.engine) as session:
+            queued = health(session=session, now=now)["pending"] - before
+        self.worker.wake()
+        return (
+            f"now {now:%a %Y-%m-%d %H:%M} UTC; {max(queued, 0)} message(s) and CRM write(s)"
+            " queued, sent at Slack's pace (about one a second per channel)"
+        )
 
     def deliver(self) -> DeliveryReport:
         """Sends everything due in the outbox now (a few passes: a card's update waits
-        for its post)."""
+        for its post, and a channel Slack held with a 429 waits its Retry-After)."""
         total = DeliveryReport()
-        for _ in range(10):
+        deadline = clock_time.monotonic() + 15
+        for _ in range(30):
             report = self.deliverer.deliver_due()
             total.sent += report.sent
-            if not report.sent:
+            if report.held and clock_time.monotonic() < deadline:
+                clock_time.sleep(0.25)
+            elif not report.sent:
                 break
         return total
 

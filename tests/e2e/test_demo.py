@@ -148,12 +148,17 @@ def test_slash_command_home_and_clock_from_the_page(demo_stack: DemoStack) -> No
     assert "Your team this week" in str(home["blocks"])
     moved = page(demo_stack, "/_sandbox/clock", minutes=20)
     assert moved["message"].startswith("now Mon 2026-11-23 14:5")
-    dana = page(demo_stack, "/_sandbox/state?as=U0DANA")["conversations"][2]["messages"]
-    assert any("SLA breach" in m["text"] for m in dana)  # the 15-minute lead went unanswered
+    assert "queued, sent at Slack's pace" in moved["message"]
+
+    def dana(index: int) -> list[dict[str, Any]]:
+        state = page(demo_stack, "/_sandbox/state?as=U0DANA")
+        return list(state["conversations"][index]["messages"])
+
+    # the 15-minute lead went unanswered: the worker sends the breach DM
+    wait_for(lambda: any("SLA breach" in m["text"] for m in dana(2)))
     assert page(demo_stack, "/_sandbox/clock", until="digest")["message"].startswith(
         "now Mon 2026-11-30 14:01"
     )
-    channel = page(demo_stack, "/_sandbox/state?as=U0DANA")["conversations"][0]["messages"]
-    assert any("Lead hand-off digest" in str(m.get("blocks")) for m in channel)
+    wait_for(lambda: any("Lead hand-off digest" in str(m.get("blocks")) for m in dana(0)), 60)
     too_far = httpx.post(demo_stack.page_url + "_sandbox/clock", json={"minutes": 0}, timeout=10)
     assert too_far.status_code == 400

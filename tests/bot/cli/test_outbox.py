@@ -11,7 +11,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from bot.cli import main
-from bot.messaging.sender import Deliverer, Pacer
+from bot.messaging.pacer import Pacer
+from bot.messaging.sender import Deliverer
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.surface import SlackSurface, web_client
 from store.models import Outbox

@@ -12,7 +12,8 @@ from bot.config import DEFAULT_REJECT_REASONS
 from bot.crm.deliver import CrmDeliverer
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import ingest_leads
-from bot.messaging.sender import Deliverer, Pacer
+from bot.messaging.pacer import Pacer
+from bot.messaging.sender import Deliverer
 from bot.runtime.worker import Worker
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.surface import SlackSurface, web_client

@@ -15,7 +15,8 @@ from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.inputs import LeadIn
 from bot.handoffs.intake import ingest_leads
 from bot.handoffs.team import sync_team
-from bot.messaging.sender import GIVE_UP_AFTER, Deliverer, Pacer
+from bot.messaging.pacer import SPARE_S, Pacer
+from bot.messaging.sender import GIVE_UP_AFTER, Deliverer
 from bot.sandbox.slack_api import SlackSandbox
 from bot.slack.ids import METADATA_EVENT, ActionId
 from bot.slack.surface import SlackSurface, web_client
@@ -58,6 +59,7 @@ def clock() -> Clock:
 
 def make_deliverer(engine: Engine, sandbox: SlackSandbox, clock: Clock) -> Deliverer:
     ctx = context()
+    sandbox.state.rules.clock = lambda: clock.mono  # Slack's rate limit runs on our clock
     return Deliverer(
         engine=engine,
         surface=SlackSurface(web_client(token="xoxb-test", api_url=sandbox.url)),
@@ -486,3 +488,12 @@ def card_held_and_reminder_queued(
         session.commit()
         assert card_entry.id is not None
         return card_entry.id
+
+
+def test_the_pacer_reserves_slots_so_senders_sharing_it_never_post_together() -> None:
+    slept: list[float] = []
+    pacer = Pacer(clock=lambda: 0.0, sleep=slept.append)  # time stands still: all at once
+    for _ in range(5):
+        pacer.wait("C1")
+    pacer.wait("C2")  # another channel has its own burst
+    assert slept == pytest.approx([1 + SPARE_S, 2 + SPARE_S])  # the 4th and 5th wait their turn

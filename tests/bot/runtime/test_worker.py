@@ -108,7 +108,8 @@ def test_a_lead_taken_in_wakes_the_sender_at_once(
     """With the sender's tick a minute away, only the intake's wake can post the card."""
     from datetime import UTC, datetime
 
-    from bot.messaging.sender import Deliverer, Pacer
+    from bot.messaging.pacer import Pacer
+    from bot.messaging.sender import Deliverer
     from bot.runtime import worker as worker_module
     from bot.sandbox.slack_api import SlackSandbox
     from bot.slack.surface import SlackSurface, web_client

@@ -12,7 +12,8 @@ from sqlalchemy import Engine, select
 from sqlmodel import Session, col
 
 from bot.config import DEFAULT_REJECT_REASONS, DigestConfig
-from bot.messaging.sender import Deliverer, Pacer
+from bot.messaging.pacer import Pacer
+from bot.messaging.sender import Deliverer
 from bot.reports.digest import post_if_due
 from bot.reports.numbers import DigestNumbers
 from bot.sandbox.slack_api import SlackSandbox
@@ -161,13 +162,19 @@ def sandbox() -> Iterator[SlackSandbox]:
 
 def deliver(engine: Engine, sandbox: SlackSandbox) -> None:
     ctx = context()
+    mono = [0.0]  # the pacer's sleep moves the clock Slack's rate limit reads
+
+    def sleep(seconds: float) -> None:
+        mono[0] += seconds
+
+    sandbox.state.rules.clock = lambda: mono[0]
     Deliverer(
         engine=engine,
         surface=SlackSurface(web_client(token="xoxb-test", api_url=sandbox.url)),
         team=ctx.team,
         reasons=DEFAULT_REJECT_REASONS,
         clock=lambda: TUESDAY,
-        pacer=Pacer(sleep=lambda _: None),
+        pacer=Pacer(clock=lambda: mono[0], sleep=sleep),
     ).deliver_due()
 
 

@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS
 from bot.handoffs.sweep import sweep
-from bot.messaging.sender import Deliverer, Pacer
+from bot.messaging.pacer import Pacer
+from bot.messaging.sender import Deliverer
 from bot.sandbox.slack_rules import dm_id
 from bot.slack.ids import ActionId, BlockId
 from bot.slack.simulator import click_payload
