@@ -1,7 +1,7 @@
 """Calibration: points tied to revenue, from leads whose outcome is known.
 
 For every rule (the existing ones, and candidates found in the data: a categorical
-field's common values, a numeric field's quartiles, a field left empty, an activity kind
+field's common values, a numeric field's readable thresholds, a field left empty, an activity kind
 no rule counts yet) this measures its support, the conversion of the leads it fires on and
 of the rest, the lift over the baseline and a 95% Wilson interval, then suggests points by
 one rubric:

@@ -20,6 +20,7 @@ class KnownLead:
     fields: Mapping[str, Any]
     activities: Sequence[Activity]
     converted: bool
+    line: int = 0  # its line in the file (its id in the database): a held-out split's key
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 """Candidate rules found in leads with known outcomes, for calibration: a categorical
-field's common values, a numeric field's quartiles, a field left empty, an activity kind
-no rule counts yet. Fields that are ids (a different value for every lead) are skipped.
+field's common values, a numeric field's readable thresholds ("at least X" near its
+deciles), a field left empty, an activity kind no rule counts yet. Fields that are ids
+(a different value for every lead) are skipped.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from scoring.matchers import as_number, is_missing, normal
 from scoring.rules import FieldRule, IntentRule, ScoringRules
 
 MAX_CATEGORIES = 40
+READABLE_STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8)
 
 
 class Known(Protocol):
@@ -31,7 +33,7 @@ def candidate_rules(
     rules: ScoringRules, leads: Sequence[Known], *, exclude: frozenset[str] = frozenset()
 ) -> list[tuple[str, FieldRule | IntentRule]]:
     """Finds rules the data suggests that the rules do not have yet: common values of
-    categorical fields, quartiles of numeric fields, empty fields, activity kinds."""
+    categorical fields, thresholds of numeric fields, empty fields, activity kinds."""
     covered = _covered(rules)
     found: list[tuple[str, FieldRule | IntentRule]] = []
     names = sorted({name for lead in leads for name in lead.fields} - exclude)
@@ -42,7 +44,7 @@ def candidate_rules(
             continue
         numbers = [n for v in present if (n := as_number(v)) is not None]
         if len(numbers) >= 0.9 * len(present) and len(set(numbers)) > 6:
-            found += [("fit", rule) for rule in _quartile_rules(name, numbers)]
+            found += [("fit", rule) for rule in _threshold_rules(name, numbers)]
         else:
             found += [("fit", rule) for rule in _category_rules(name, present, covered)]
         if len(present) < len(values) and (name, "present") not in covered:
@@ -93,13 +95,28 @@ def _category_rules(
     ]
 
 
-def _quartile_rules(name: str, numbers: list[float]) -> list[FieldRule]:
+def _threshold_rules(name: str, numbers: list[float]) -> list[FieldRule]:
+    """Rules "at least X" at readable cut points near the deciles: stacked, their points
+    follow a numeric field's effect as it grows (more time on the site, more points),
+    which a few quartile bands cannot."""
     ordered = sorted(numbers)
-    cuts = [ordered[int(q * (len(ordered) - 1))] for q in (0.0, 0.25, 0.5, 0.75, 1.0)]
-    rules = []
-    for low, high in itertools.pairwise(cuts):
-        if high <= low:
-            continue
-        label = f"{name} {low:g} to {high:g}"
-        rules.append(FieldRule(label=label, field=name, between=(low, high), points=0))
-    return rules
+    top = ordered[-1]
+    upper = _readable(top * 10) if top > 0 else 0.0  # far above any value seen
+    cuts = sorted({_readable(ordered[int(q / 10 * (len(ordered) - 1))]) for q in range(1, 10)})
+    return [
+        FieldRule(label=f"{name} at least {cut:g}", field=name, between=(cut, upper), points=0)
+        for cut in cuts
+        if ordered[0] < cut <= top
+    ]
+
+
+def _readable(value: float) -> float:
+    """Rounds a positive number up to a readable one (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 times
+    a power of ten), within 5% below it; 0 or less stays 0."""
+    if value <= 0:
+        return 0.0
+    power = 10 ** math.floor(math.log10(value))
+    for step in READABLE_STEPS:
+        if step * power >= value * 0.95:
+            return float(round(step * power, 12))
+    return float(10 * power)

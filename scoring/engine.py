@@ -24,6 +24,7 @@ from scoring.rules import (
 
 FIT = "fit"
 INTENT = "intent"
+TOTAL = "total"  # the axis of the cut total_max makes
 _DAY = 86400.0
 
 
@@ -89,7 +90,7 @@ def top_factors(factors: Sequence[Factor], count: int) -> list[Factor]:
     for factor in rules:
         out.append(factor)
         out.extend(f for f in factors if f.cuts == factor.label)
-    out.extend(f for f in factors if f.cuts in (FIT, INTENT) and f.cuts not in shown)
+    out.extend(f for f in factors if f.cuts in (FIT, INTENT, TOTAL) and f.cuts not in shown)
     return out
 
 
@@ -180,7 +181,7 @@ class CompiledRules:
         intent = self._field_points(lead, self.intent_fields, INTENT, factors, blocks)
         intent += self._activity_points(activities, now, factors)
         intent = _limit(intent, self.rules.limits.intent_max, "Intent", INTENT, factors)
-        total = fit + intent
+        total = _limit(fit + intent, self.rules.limits.total_max, "Total", TOTAL, factors)
         tier = self.tiers.tier_of(total)
         blocked = "; ".join(blocks) if blocks else None
         routable = (
@@ -242,4 +243,4 @@ def _limit(
     if maximum is None or points <= maximum:
         return points
     factors.append(Factor(f"{name} score capped at {maximum:g}", axis, maximum - points, cuts=axis))
-    return maximum
+    return float(maximum)

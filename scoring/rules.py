@@ -81,10 +81,12 @@ class Routing(_Strict):
 
 
 class Limits(_Strict):
-    """Optional caps on each axis."""
+    """Caps: optional ones on each axis, and on the total (100 by default: a 0-100 score,
+    as the tiers read it; a cut shows as a factor like the other caps)."""
 
     fit_max: float | None = Field(default=None, gt=0)
     intent_max: float | None = Field(default=None, gt=0)
+    total_max: float | None = Field(default=100, gt=0)
 
 
 class _FieldMatch(_Strict):

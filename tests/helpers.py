@@ -298,3 +298,33 @@ def notice_texts(session: Session) -> list[str]:
         .order_by(col(Outbox.id))
     )
     return [notice_text(Notice.model_validate(p["notice"])) for p in session.scalars(query)]
+
+
+XEDUCATION_SALES_SIDE = [  # X Education's columns sales fills in after acting on a lead
+    "Tags",
+    "Lead Quality",
+    "Lead Profile",
+    "Asymmetrique Activity Index",
+    "Asymmetrique Profile Index",
+    "Asymmetrique Activity Score",
+    "Asymmetrique Profile Score",
+    "Last Notable Activity",
+]
+
+
+def xeducation_args(shared_data: Path) -> list[str | Path]:
+    """Gets the arguments the README's X Education commands share: the file, its outcome,
+    the split of seed 7, and the sales-side columns hidden."""
+    hidden = [arg for column in XEDUCATION_SALES_SIDE for arg in ("--exclude-column", column)]
+    leads = shared_data / "xeducation" / "Leads.csv"
+    return [
+        "--leads",
+        leads,
+        "--outcome-column",
+        "Converted",
+        "--holdout",
+        "0.3",
+        "--seed",
+        "7",
+        *hidden,
+    ]

@@ -4,7 +4,7 @@ Each module declares its own arguments beside its code, in a `register(commands)
 adds its subcommands with the function that runs them:
 
 - `check`: check-config;
-- `scoring`: score, backtest; `calibrate`: calibrate;
+- `scoring`: score; `backtest`: backtest; `calibrate`: calibrate;
 - `intake`: import; `outcomes`: import-outcomes;
 - `sla`: sweep, rep ooo; `reports`: digest, report revenue;
 - `service`: serve, worker, db; `demo`: demo, sandbox.
@@ -26,6 +26,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import (
+    backtest,
     calibrate,
     check,
     crm,
@@ -46,6 +47,7 @@ from bot.runtime.database import DatabaseUnavailable
 GROUPS = (
     check,
     scoring,
+    backtest,
     calibrate,
     demo,
     service,

@@ -16,17 +16,18 @@ from typing import Any, TextIO
 import tomli_w
 from sqlmodel import Session
 
+from bot.cli.calibration_report import HeldOutAuc, report_json, report_table
 from bot.cli.common import Subcommands, command, config_option, database, instant
+from bot.cli.evaluate import add_split_options, features, sides, split_of
 from bot.cli.leadfiles import FileProblem, RowError, columns_of, index_activities, read_leads
 from bot.cli.scoring import parse_outcome
 from bot.config import Config, ConfigError, Settings, load_config, parse_config
 from bot.handoffs.outcomes import leads_with_outcomes
+from scoring import auc, compiled
 from scoring.calibrate import calibrate
-from scoring.calibration import Calibration, KnownLead, Options, RuleStats
-from scoring.rubric import MAX_POINTS, POINTS_PER_DOUBLING
+from scoring.calibration import KnownLead, Options
+from scoring.evaluation import HeldOut, Split, logistic_baseline
 from scoring.rules import ScoringRules
-
-SHOWN_CANDIDATES = 15
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def known_leads_from_file(inputs: CalibrationInputs) -> tuple[list[KnownLead], l
             continue
         fields = {k: v for k, v in row.fields.items() if k not in hidden}
         acts = row.activities + (index.by_lead.get(row.external_id, []) if index else [])
-        leads.append(KnownLead(fields, acts, converted))
+        leads.append(KnownLead(fields, acts, converted, line=row.line))
     return leads, errors
 
 
@@ -86,37 +87,92 @@ def run_calibration(
     fmt: str,
     out: TextIO,
     source: str,
+    split: Split | None = None,
 ) -> int:
-    """Calibrates, prints the report, writes the suggested config; gets the exit code."""
+    """Calibrates (on the leads not held out, with `split`), prints the report, writes
+    the suggested config; gets the exit code."""
     rules = config.scoring
-    if len(leads) < 2 * options.min_support:
-        print(
-            f"handoff calibrate: {len(leads)} lead(s) with a known outcome in {source}; "
-            f"at least {2 * options.min_support} are needed (--min-support {options.min_support})",
-            file=sys.stderr,
-        )
+    held: list[KnownLead] = []
+    fitted = leads
+    if split is not None:
+        placed = sides(split, [k.line for k in leads], [k.fields for k in leads], source)
+        for error in placed.errors:
+            print(error, file=sys.stderr)
+        fitted, held = placed.pick(leads, held=False), placed.pick(leads, held=True)
+    problem = _too_few(fitted, options, source + (" (not held out)" if split else ""))
+    if problem:
+        print(f"handoff calibrate: {problem}", file=sys.stderr)
         return 2
-    if not any(lead.converted for lead in leads) or all(lead.converted for lead in leads):
-        print(
-            f"handoff calibrate: every lead in {source} has the same outcome; "
-            "calibration needs converted and unconverted leads",
-            file=sys.stderr,
-        )
-        return 2
-    result = calibrate(rules, leads, now=now, options=options)
+    result = calibrate(rules, fitted, now=now, options=options)
     version = f"{rules.version}-cal-{now:%Y%m%d}"
     suggested = result.suggested.model_copy(update={"version": version})
+    held_out = None
+    if split is not None:
+        held_out = evaluate_held_out(split, fitted, held, rules, suggested, now)
     diff = scoring_diff(rules, suggested)
     if out_path is not None:
         write_config(config, suggested, out_path)
+    switched_off = [
+        r.label
+        for r in (*rules.fit, *rules.intent, *rules.disqualify)
+        if r.field in options.exclude
+    ]
     if fmt == "json":
-        out.write(json.dumps(report_json(result, version, diff), indent=2) + "\n")
+        data = report_json(result, version, diff, _dump_scoring(suggested))
+        data["switched_off"] = switched_off
+        data["held_out"] = held_out.to_dict() if held_out else None
+        out.write(json.dumps(data, indent=2) + "\n")
     else:
-        out.write(report_table(result, rules, version, source))
+        out.write(
+            report_table(
+                result, rules, version, source, switched_off=switched_off, held_out=held_out
+            )
+        )
         out.write("\n" + (diff or "(no change to the rules)\n"))
     if out_path is not None:
         print(f"Wrote {out_path} (rules {version}).", file=sys.stderr)
     return 0
+
+
+def _too_few(leads: list[KnownLead], options: Options, source: str) -> str | None:
+    if len(leads) < 2 * options.min_support:
+        return (
+            f"{len(leads)} lead(s) with a known outcome in {source}; at least "
+            f"{2 * options.min_support} are needed (--min-support {options.min_support})"
+        )
+    if not any(lead.converted for lead in leads) or all(lead.converted for lead in leads):
+        return (
+            f"every lead in {source} has the same outcome; calibration needs converted and "
+            "unconverted leads"
+        )
+    return None
+
+
+def evaluate_held_out(
+    split: Split,
+    fitted: list[KnownLead],
+    held: list[KnownLead],
+    rules: ScoringRules,
+    suggested: ScoringRules,
+    now: datetime,
+) -> HeldOutAuc:
+    """Measures the current and suggested rules on the held-out leads, beside a logistic
+    regression fitted on the leads calibration saw (same columns)."""
+
+    def auc_of(scoring: ScoringRules) -> float | None:
+        engine = compiled(scoring)
+        totals = [engine.score(k.fields, k.activities, now).total for k in held]
+        return auc(totals, [k.converted for k in held])
+
+    baseline = logistic_baseline(
+        [features(k.fields, k.activities) for k in fitted],
+        [k.converted for k in fitted],
+        [features(k.fields, k.activities) for k in held],
+        [k.converted for k in held],
+    )
+    total = len(fitted) + len(held)
+    evaluation = HeldOut(split, len(held), total, baseline)
+    return HeldOutAuc(evaluation, auc_of(rules), auc_of(suggested))
 
 
 def _dump_scoring(rules: ScoringRules) -> dict[str, Any]:
@@ -159,93 +215,6 @@ def write_config(config: Config, suggested: ScoringRules, path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{value * 100:.1f}%"
-
-
-def _row(stats: RuleStats) -> str:
-    interval = (
-        "n/a"
-        if stats.interval is None
-        else f"{stats.interval[0] * 100:.0f}-{stats.interval[1] * 100:.0f}%"
-    )
-    lift = "n/a" if stats.lift is None else f"{stats.lift:.2f}"
-    return (
-        f"  {stats.label[:44]:<44} {stats.support:>6} {_pct(stats.conversion_with):>7} "
-        f"{_pct(stats.conversion_without):>7} {lift:>5} {interval:>9} "
-        f"{stats.current_points:>+5g} {stats.suggested_points:>+5g}  {stats.verdict}"
-    )
-
-
-HEADER = (
-    f"  {'rule':<44} {'leads':>6} {'conv':>7} {'others':>7} {'lift':>5} {'95% CI':>9} "
-    f"{'now':>5} {'sugg':>5}  verdict"
-)
-
-
-def report_table(result: Calibration, rules: ScoringRules, version: str, source: str) -> str:
-    """Gets the calibration report as text."""
-    lines = [
-        f"Calibration of rules {rules.version} on {source}: {result.n} leads, "
-        f"{result.positives} converted ({_pct(result.baseline)})",
-        f"Rubric: points = {POINTS_PER_DOUBLING:g} × log2(odds ratio), rounded, within "
-        f"±{MAX_POINTS:g}; conv = conversion where the rule fires, others = where it does not;",
-        "95% CI = Wilson interval of conv. An existing rule keeps its points when that "
-        "interval allows them.",
-        "",
-        "Existing rules:" if result.rules else "Existing rules: none",
-    ]
-    if result.rules:
-        lines += [HEADER, *(_row(s) for s in result.rules)]
-    chosen = {id(s.rule) for s in result.changes}
-    shown = [s for s in result.candidates if id(s.rule) in chosen or "add" in s.verdict]
-    shown = shown[:SHOWN_CANDIDATES]
-    lines += ["", f"Candidate rules found in the data (top {len(shown)} by effect):"]
-    lines += [HEADER, *(_row(s) for s in shown)] if shown else ["  none"]
-    lines += [
-        "",
-        f"Suggested changes ({len(result.changes)}, by effect, each measured after the ones "
-        "before it):",
-    ]
-    for number, stats in enumerate(result.changes, start=1):
-        what = "add" if not stats.existing else f"change from {stats.current_points:+g} to"
-        lines.append(
-            f"  {number}. {what} {stats.suggested_points:+g} points: {stats.label} ({stats.axis}, "
-            f"fires on {stats.support})"
-        )
-    t = result.thresholds
-    lines += [
-        "",
-        f"Suggested tiers: mql {t['mql']:g} (80% of converted leads score at least this), "
-        f"sql {t['sql']:g} (half of them), high_priority {t['high_priority']:g} (top 20%)",
-        f"ROC AUC on these leads: {_auc(result.auc_before)} now, {_auc(result.auc_after)} with "
-        f"the suggested rules ({version})",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _auc(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
-
-
-def report_json(result: Calibration, version: str, diff: str) -> dict[str, Any]:
-    """Gets the calibration report as `--format json` prints it."""
-    return {
-        "n": result.n,
-        "positives": result.positives,
-        "baseline": result.baseline,
-        "rubric": f"points = {POINTS_PER_DOUBLING:g} * log2(odds ratio), within ±{MAX_POINTS:g}",
-        "rules": [s.to_dict() for s in result.rules],
-        "candidates": [s.to_dict() for s in result.candidates],
-        "changes": [s.to_dict() for s in result.changes],
-        "thresholds": result.thresholds,
-        "auc": {"current": result.auc_before, "suggested": result.auc_after},
-        "version": version,
-        "suggested": _dump_scoring(result.suggested.model_copy(update={"version": version})),
-        "diff": diff,
-    }
-
-
 def register(commands: Subcommands) -> None:
     """Adds `calibrate`."""
     cal = command(
@@ -283,6 +252,7 @@ def register(commands: Subcommands) -> None:
         help="never suggest rules on this field (e.g. one written after sales talked to the "
         "lead); repeatable",
     )
+    add_split_options(cal)
     cal.add_argument("--out", type=Path, metavar="FILE", help="write the suggested config here")
     cal.add_argument("--format", choices=["table", "json"], default="table")
     cal.add_argument(
@@ -318,6 +288,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         fmt=args.format,
         out=sys.stdout,
         source=source,
+        split=split_of(args),
     )
     for error in errors:
         print(error, file=sys.stderr)

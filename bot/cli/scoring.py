@@ -1,4 +1,5 @@
-"""`handoff score` and `handoff backtest`: the scoring engine over lead files."""
+"""`handoff score`: the scoring engine over lead files (and what `handoff backtest` reads
+them with)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typing import TextIO
 
 from bot.cli.common import Subcommands, command, config_option, instant
 from bot.cli.leadfiles import (
-    FileProblem,
     LeadRow,
     RowError,
     columns_of,
@@ -24,8 +24,8 @@ from bot.cli.leadfiles import (
 from bot.cli.progress import Progress
 from bot.config import load_config
 from bot.handoffs.inputs import LeadIn
-from scoring import TIER_ORDER, BacktestReport, ScoringRules, Tier, backtest, compiled
-from scoring.engine import Score, top_factors
+from scoring import TIER_ORDER, ScoringRules, Tier, compiled
+from scoring.engine import Activity, Score, top_factors
 
 TOP_FACTORS = 5
 _TRUE = {"1", "true", "yes", "y", "won", "converted"}
@@ -40,6 +40,7 @@ class LeadInputs:
     activities: Path | None
     now: datetime
     id_column: str = "external_id"
+    exclude: frozenset[str] = frozenset()  # columns hidden from the rules (backtest)
 
 
 @dataclass
@@ -60,7 +61,7 @@ class Run:
 
 def scored_leads(
     rules: ScoringRules, inputs: LeadInputs, *, id_required: bool, run: Run
-) -> Iterator[tuple[LeadRow, Score]]:
+) -> Iterator[tuple[LeadRow, Score, list[Activity]]]:
     """Scores each valid lead of a file (joined to its activities); bad rows go to `run`."""
     leads, activities = inputs.leads, inputs.activities
     index = index_activities(activities) if activities else None
@@ -77,12 +78,14 @@ def scored_leads(
                 run.errors.append(row)
                 continue
             acts = row.activities + (index.by_lead.get(row.external_id, []) if index else [])
+            if inputs.exclude:
+                row.fields = {k: v for k, v in row.fields.items() if k not in inputs.exclude}
             result = engine.score(row.fields, acts, inputs.now)
             run.tiers[result.tier] += 1
             run.routable += result.routable
             run.fields_seen.update(row.fields)
             run.lead_ids.add(row.external_id)
-            yield row, result
+            yield row, result, acts
     if index:
         _warn_unmatched(index.unmatched(run.lead_ids), activities, leads)
 
@@ -133,7 +136,7 @@ def report_errors(run: Run) -> int:
 def run_score(rules: ScoringRules, inputs: LeadInputs, *, fmt: str, out: TextIO) -> int:
     """Scores a lead file and prints one result per lead."""
     run = Run()
-    for row, result in scored_leads(rules, inputs, id_required=True, run=run):
+    for row, result, _ in scored_leads(rules, inputs, id_required=True, run=run):
         if fmt == "json":
             out.write(json.dumps(result.to_dict(external_id=row.external_id)) + "\n")
         else:
@@ -183,167 +186,16 @@ def parse_outcome(value: object) -> bool:
         ) from None
 
 
-def backtest_rules(
-    rules: ScoringRules, inputs: LeadInputs, *, outcome_column: str, run: Run
-) -> BacktestReport:
-    """Replays a lead file with known outcomes through the rules; bad rows go to `run`."""
-    leads = inputs.leads
-    columns = columns_of(leads)
-    if columns is not None and outcome_column not in columns:
-        raise FileProblem(
-            f"{leads}:1: no column `{outcome_column}` for --outcome-column "
-            f"(columns: {', '.join(columns[:12])}{', …' if len(columns) > 12 else ''})"
-        )
-    scores: list[Score] = []
-    outcomes: list[bool] = []
-    # Ids only join leads to activities, so without an activity file a file with no id
-    # column (X Education's export has "Prospect ID") is still backtested.
-    id_required = inputs.activities is not None or (
-        columns is not None and inputs.id_column in columns
-    )
-    for row, result in scored_leads(rules, inputs, id_required=id_required, run=run):
-        try:
-            outcomes.append(parse_outcome(row.fields.get(outcome_column)))
-        except ValueError as exc:
-            run.errors.append(RowError(leads, row.line, f"`{outcome_column}`: {exc}"))
-            continue
-        scores.append(result)
-    warn_unused_fields(rules, leads, run)
-    return backtest(scores, outcomes, rules.tiers)
-
-
-def run_backtest(
-    rules: ScoringRules,
-    inputs: LeadInputs,
-    *,
-    outcome_column: str,
-    fmt: str,
-    out: TextIO,
-    compare: ScoringRules | None = None,
-) -> int:
-    """Replays a lead file with known outcomes through the rules (and, with `compare`,
-    through a second rule set too) and reports how they did."""
-    run = Run()
-    report = backtest_rules(rules, inputs, outcome_column=outcome_column, run=run)
-    if compare is None:
-        if fmt == "json":
-            out.write(json.dumps(report.to_dict(), indent=2) + "\n")
-        else:
-            out.write(backtest_table(report, rules, inputs.leads))
-        return report_errors(run)
-    other = backtest_rules(compare, inputs, outcome_column=outcome_column, run=Run())
-    if fmt == "json":
-        both = {
-            "current": {"version": rules.version, **report.to_dict()},
-            "compare": {"version": compare.version, **other.to_dict()},
-        }
-        out.write(json.dumps(both, indent=2) + "\n")
-    else:
-        out.write(comparison_table((rules, report), (compare, other), inputs.leads))
-    return report_errors(run)
-
-
-def comparison_table(
-    current: tuple[ScoringRules, BacktestReport],
-    other: tuple[ScoringRules, BacktestReport],
-    leads: Path,
-) -> str:
-    """Gets two rule sets' backtests side by side."""
-    (rules_a, a), (rules_b, b) = current, other
-    width = max(len(rules_a.version), len(rules_b.version), 22)
-
-    def line(name: str, left: str, right: str) -> str:
-        return f"{name:<28} {left:>{width}}  {right:>{width}}"
-
-    def tier(rules: ScoringRules, report: BacktestReport, t: Tier) -> str:
-        row = report.tiers[t]
-        bound = "" if t is Tier.NURTURE else f"from {rules.tiers.threshold(t):g}: "
-        return f"{bound}{row.count} leads, {_pct(row.rate).strip()}"
-
-    def auc_of(report: BacktestReport) -> str:
-        return "n/a" if report.auc is None else f"{report.auc:.3f}"
-
-    lines = [
-        f"Backtest on {leads}: {a.n} leads, {a.positives} converted",
-        "",
-        line("", rules_a.version, rules_b.version),
-        line("ROC AUC", auc_of(a), auc_of(b)),
-    ]
-    lines += [
-        line(f"tier {t.value}", tier(rules_a, a, t), tier(rules_b, b, t))
-        for t in reversed(TIER_ORDER)
-    ]
-    lines += [
-        line("routable leads", str(a.routable), str(b.routable)),
-        line("routable precision", _pct(a.precision).strip(), _pct(b.precision).strip()),
-        line("routable recall", _pct(a.recall).strip(), _pct(b.recall).strip()),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def _pct(value: float | None) -> str:
-    return "   n/a" if value is None else f"{value * 100:5.1f}%"
-
-
-def backtest_table(report: BacktestReport, rules: ScoringRules, leads: Path) -> str:
-    """Gets the backtest as a readable table."""
-    share = report.positives / report.n if report.n else None
-    auc = "n/a (needs both outcomes)" if report.auc is None else f"{report.auc:.3f}"
-    lines = [
-        f"Backtest of rules {rules.version} on {leads}",
-        f"{report.n} leads, {report.positives} converted ({_pct(share).strip()})",
-        f"ROC AUC of the total score: {auc}",
-        "",
-        f"{'tier':<14} {'from':>6} {'leads':>7} {'converted':>10} {'rate':>7}",
-    ]
-    for tier in reversed(TIER_ORDER):
-        row = report.tiers[tier]
-        bound = "" if tier is Tier.NURTURE else f"{rules.tiers.threshold(tier):g}"
-        lines.append(
-            f"{tier.value:<14} {bound:>6} {row.count:>7} {row.converted:>10} {_pct(row.rate):>7}"
-        )
-    lines += [
-        "",
-        f"Routable to sales (min tier {rules.routing.min_tier.value}): {report.routable} leads; "
-        f"precision {_pct(report.precision).strip()}, recall {_pct(report.recall).strip()}",
-        "Converted leads at or above each threshold: "
-        + ", ".join(
-            f"{tier.value} {_pct(v).strip()}" for tier, v in report.converted_at_or_above.items()
-        ),
-    ]
-    return "\n".join(lines) + "\n"
-
-
 def register(commands: Subcommands) -> None:
-    """Adds `score` and `backtest`."""
+    """Adds `score`."""
     score = command(
         commands, "score", score_command, help="score leads from a CSV or JSON Lines file"
     )
-    _lead_file_options(score)
+    lead_file_options(score)
     score.add_argument("--format", choices=["table", "json"], default="table")
 
-    bt = command(
-        commands,
-        "backtest",
-        backtest_command,
-        help="replay leads with known outcomes through the rules",
-    )
-    _lead_file_options(bt)
-    bt.add_argument(
-        "--outcome-column",
-        required=True,
-        metavar="COL",
-        help="column holding the outcome (1/0, true/false, yes/no, won/lost)",
-    )
-    bt.add_argument("--format", choices=["table", "json"], default="table")
-    bt.add_argument(
-        "--compare",
-        metavar="OTHER.toml",
-        help="also replay through this config's [scoring] and show both side by side",
-    )
 
-
-def _lead_file_options(parser: argparse.ArgumentParser) -> None:
+def lead_file_options(parser: argparse.ArgumentParser) -> None:
     config_option(parser)
     parser.add_argument(
         "--leads",
@@ -369,25 +221,11 @@ def _lead_file_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _inputs(args: argparse.Namespace) -> LeadInputs:
+def inputs_of(args: argparse.Namespace) -> LeadInputs:
     return LeadInputs(args.leads, args.activities, args.now or datetime.now(UTC), args.id_column)
 
 
 def score_command(args: argparse.Namespace) -> int:
     """`handoff score`."""
     rules = load_config(args.config).scoring
-    return run_score(rules, _inputs(args), fmt=args.format, out=sys.stdout)
-
-
-def backtest_command(args: argparse.Namespace) -> int:
-    """`handoff backtest`."""
-    rules = load_config(args.config).scoring
-    compare = load_config(args.compare).scoring if args.compare else None
-    return run_backtest(
-        rules,
-        _inputs(args),
-        outcome_column=args.outcome_column,
-        fmt=args.format,
-        out=sys.stdout,
-        compare=compare,
-    )
+    return run_score(rules, inputs_of(args), fmt=args.format, out=sys.stdout)

@@ -40,7 +40,10 @@ def leads_with_outcomes(*, session: Session) -> list[KnownLead]:
     known only after sales acted, and a rule must score a lead before that."""
     return [
         KnownLead(
-            fields, [Activity(kind, when) for kind, when in acts if kind != SALES_FEEDBACK], won
+            fields,
+            [Activity(kind, when) for kind, when in acts if kind != SALES_FEEDBACK],
+            won,
+            line=number,  # the order of the lead ids: what a held-out split goes by
         )
-        for fields, acts, won in known_leads(session=session)
+        for number, (fields, acts, won) in enumerate(known_leads(session=session), start=1)
     ]

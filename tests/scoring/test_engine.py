@@ -259,4 +259,17 @@ def test_top_factors_keeps_each_cap_beside_its_rule() -> None:
     result = score(lead, [days_ago("demo_request", d) for d in range(3)], model, NOW)
     shown = [f.label for f in top_factors(result.factors, 5)]
     assert shown[:2] == ["Requested a demo", "Requested a demo: capped at 15"]
-    assert len(shown) == 6
+    assert len(shown) == 7
+    assert shown[-1] == "Total score capped at 100"  # 105 fit + 15 intent, on a 0-100 scale
+
+
+def test_the_total_is_capped_at_100_by_default_and_the_cut_adds_up() -> None:
+    model = rules(fit=[fit(f"f{i}", f"f{i}", 30, present=True) for i in range(4)])
+    result = score({f"f{i}": 1 for i in range(4)}, [], model, NOW)
+    assert (result.fit, result.total) == (120, 100)
+    cut = [f for f in result.factors if f.axis == "total"]
+    assert [(f.label, f.points) for f in cut] == [("Total score capped at 100", -20)]
+    assert sum(f.points for f in result.factors) == result.total
+    wider = rules(fit=[fit(f"f{i}", f"f{i}", 30, present=True) for i in range(4)])
+    wider = wider.model_copy(update={"limits": wider.limits.model_copy(update={"total_max": 150})})
+    assert score({f"f{i}": 1 for i in range(4)}, [], wider, NOW).total == 120

@@ -150,7 +150,10 @@ def test_factors_add_up_and_are_sorted(
     intent = sum(f.points for f in result.factors if f.axis == "intent")
     assert abs(fit - result.fit) < 1e-6
     assert abs(intent - result.intent) < 1e-6
-    assert result.total == result.fit + result.intent
+    cut = sum(f.points for f in result.factors if f.axis == "total")  # total_max's cut
+    assert abs(result.total - (result.fit + result.intent + cut)) < 1e-6
+    assert result.total <= (rules.limits.total_max or float("inf"))
+    assert cut == 0 or result.total == rules.limits.total_max
     sizes = [abs(f.points) for f in result.factors]
     assert sizes == sorted(sizes, reverse=True)
 

@@ -63,7 +63,8 @@ def cut(text: str, limit: int) -> str:
 
 
 def _points(value: float) -> str:
-    return f"{value:+.0f}" if float(value).is_integer() else f"{value:+.1f}"
+    """Shows a factor's points as a whole number, as the score is (the JSON keeps decimals)."""
+    return f"{round(value):+d}"
 
 
 def card_text(card: Card) -> str:
@@ -94,6 +95,7 @@ def card_blocks(card: Card) -> list[Block]:
         total=f"{card.total:.0f}",
         fit=f"{card.fit:.0f}",
         intent=f"{card.intent:.0f}",
+        capped=card.total < card.fit + card.intent - 0.05,  # total_max cut the sum
         tier_label=tier_label(card.tier),
         source=card.source,
     )

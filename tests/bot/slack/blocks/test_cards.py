@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -35,7 +36,7 @@ def test_card_shows_who_why_and_what_next() -> None:
     }
     text = json.dumps(blocks, ensure_ascii=False)
     assert "*Score 104* (fit 55 · intent 49) · High priority · source: webinar" in text
-    assert "+39.4 Requested a demo · +20 Company size matches ICP · -15 Personal email" in text
+    assert "+39 Requested a demo · +20 Company size matches ICP · -15 Personal email" in text
     assert "*Next:* Call within 15 minutes · *Owner:* <@U0ALICE>" in text
     actions = next(b for b in blocks if b.get("block_id") == BlockId.DECISION)
     assert [(e["action_id"], e.get("style"), e["value"]) for e in actions["elements"]] == [
@@ -171,3 +172,9 @@ def test_the_footer_links_the_crm_record_and_only_a_plain_web_link() -> None:
         in text
     )
     assert "open the record" not in rendered()
+
+
+def test_a_capped_score_says_so_beside_its_axes() -> None:
+    capped = dataclasses.replace(sample_card(), total=100.0)  # 55 + 49 cut by total_max
+    text = json.dumps(to_dicts(card_blocks(capped)), ensure_ascii=False)
+    assert "*Score 100* (fit 55 · intent 49, capped at 100)" in text
