@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/handoff demo
+demo: $(STAMP)  # make demo PORT=8000 serves the page on another port
+	$(BIN)/handoff demo $(if $(PORT),--port $(PORT))
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

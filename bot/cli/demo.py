@@ -11,11 +11,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.common import Subcommands, command, config_option
+from bot.cli.demo_leads import read_own_leads
 from bot.cli.scoring import LeadInputs, run_score
 from bot.config import Config, ConfigError, load_config
 from bot.resources import example_path
 from bot.sandbox.live import can_open_browser, run_live, run_sandbox
+from bot.sandbox.samples import SampleLead
 from bot.sandbox.script import run_scripted
+from bot.sandbox.stack import DEMO_START
 
 DEMO_NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
@@ -41,7 +44,17 @@ def register(commands: Subcommands) -> None:
     dm.add_argument(
         "--port", type=int, default=3210, help="the sandbox page's port (default 3210; 0 picks one)"
     )
-    dm.add_argument("--leads", type=int, default=40, help="how many leads to feed in (default 40)")
+    dm.add_argument(
+        "--leads",
+        default="40",
+        metavar="N|FILE",
+        help="how many sample leads to feed in (default 40), or your own leads (CSV or JSON "
+        "Lines, as `handoff import` reads them)",
+    )
+    dm.add_argument(
+        "--activities", type=Path, metavar="FILE", help="with --leads FILE: their activities"
+    )
+    dm.add_argument("--id-column", default="external_id", metavar="NAME")
     dm.add_argument(
         "--every", type=float, default=20.0, metavar="SECONDS", help="seconds between leads"
     )
@@ -60,12 +73,38 @@ def demo_command(args: argparse.Namespace) -> int:
         return run_scores(args.config)
     if args.scripted:
         return run_scripted(sys.stdout)
+    count, own_leads = 40, None
+    if not str(args.leads).isdigit():
+        own_leads = _own_leads(Path(args.leads), args.activities, args.id_column)
+        if not own_leads:
+            print(f"handoff demo: no lead to show in {args.leads}", file=sys.stderr)
+            return 2
+    elif args.config:  # your rules read your fields: the example leads, not Olist's
+        with example_path("leads.csv") as leads, example_path("activities.csv") as acts:
+            own_leads = _own_leads(leads, acts, "external_id")
+        print(
+            "handoff demo: feeding in the example leads (examples/leads.csv); "
+            "give your own with --leads FILE [--activities FILE]",
+            file=sys.stderr,
+        )
+    else:
+        count = int(args.leads)
+    own = Path(args.config) if args.config else None
     return run_live(
         port=args.port,
-        leads=args.leads,
+        leads=count,
         every=args.every,
         open_browser=not args.no_browser and can_open_browser(),
+        own=own,
+        own_leads=own_leads,
     )
+
+
+def _own_leads(leads: Path, activities: Path | None, id_column: str) -> list[SampleLead]:
+    found, errors = read_own_leads(leads, activities, id_column=id_column, now=DEMO_START)
+    for error in errors:
+        print(error, file=sys.stderr)
+    return found
 
 
 def sandbox_command(args: argparse.Namespace) -> int:

@@ -11,7 +11,9 @@ import signal
 import sys
 import threading
 import webbrowser
+from pathlib import Path
 
+from bot.sandbox.samples import SampleLead
 from bot.sandbox.slack_api import SlackSandbox
 from bot.sandbox.stack import API_TOKEN, DemoStack, sample_leads
 
@@ -23,15 +25,19 @@ The hand-off is running on this machine, with a local Slack you can click:
 
     {page}
 
-  * #sales-leads gets a card for every lead worth a rep's time; Accept or Reject it
+  * #{channel} gets a card for every lead worth a rep's time; Accept or Reject it
     (a reject asks why). "Viewing as" switches between the reps and their manager.
   * The clock buttons fast-forward time: a reminder before a deadline, the manager's
-    DM after it, and on Monday at 09:00 the weekly digest in #sales-leads.
+    DM after it, and on the digest's day the weekly digest.
   * Type /handoff queue, /handoff stats or /handoff ooo on in the box at the bottom.
 
-Behind it: the real HTTP app at {app} (POST /api/leads with "Authorization: Bearer
-{token}" to add your own leads), a temporary SQLite database, and the worker.
-A new lead arrives every {every:.0f} s ({count} in all). Ctrl-C stops everything.
+With {setup}, a temporary SQLite database and the worker. The HTTP app listens at
+{app}; add your own leads with POST /api/leads and the header
+
+    Authorization: Bearer {token}
+
+The first {first} leads arrive now, then one every {every:g} s ({count} in all).
+Ctrl-C stops everything.
 """
 
 
@@ -44,12 +50,21 @@ def can_open_browser() -> bool:
     )
 
 
-def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
+def run_live(
+    *,
+    port: int,
+    leads: int,
+    every: float,
+    open_browser: bool,
+    own: Path | None = None,
+    own_leads: list[SampleLead] | None = None,
+) -> int:
     """Runs the clickable demo until interrupted (Ctrl-C, or SIGTERM as a service manager
-    sends: both stop it cleanly and remove its temporary database)."""
+    sends: both stop it cleanly and remove its temporary database). `own`: your config
+    instead of the demo's; `own_leads`: your leads instead of the samples."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # raises KeyboardInterrupt
     try:
-        stack = DemoStack(sandbox_port=port).start()
+        stack = DemoStack(sandbox_port=port, own=own).start()
     except OSError as exc:
         print(
             f"handoff demo: cannot listen on 127.0.0.1:{port} ({exc.strerror or exc}): "
@@ -59,10 +74,20 @@ def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
         )
         return 2
     stop = threading.Event()
-    feeder = threading.Thread(target=_feed, args=(stack, leads, every, stop), daemon=True)
+    pool = own_leads if own_leads is not None else list(sample_leads(leads, stack.config.scoring))
+    count = min(leads, len(pool)) if own_leads is None else len(pool)
+    feeder = threading.Thread(target=_feed, args=(stack, pool, every, stop), daemon=True)
+    channel = stack.channel_names.get(stack.config.team.channel, stack.config.team.channel)
     print(
         LIVE.format(
-            page=stack.page_url, app=stack.app_url, token=API_TOKEN, every=every, count=leads
+            page=stack.page_url,
+            app=stack.app_url,
+            token=API_TOKEN,
+            every=every,
+            count=count,
+            first=min(FIRST_BATCH, count),
+            channel=channel,
+            setup=f"your config ({own})" if own else "the demo's rules and team",
         ),
         flush=True,
     )
@@ -80,16 +105,18 @@ def run_live(*, port: int, leads: int, every: float, open_browser: bool) -> int:
     return 0
 
 
-def _feed(stack: DemoStack, count: int, every: float, stop: threading.Event) -> None:
-    """Sends the sample leads in: the first six at once, then one every `every` seconds."""
-    for i, lead in enumerate(sample_leads(count, stack.config.scoring)):
+def _feed(stack: DemoStack, pool: list[SampleLead], every: float, stop: threading.Event) -> None:
+    """Sends the leads in: the first six at once, then one every `every` seconds."""
+    for i, lead in enumerate(pool):
         if i >= FIRST_BATCH and stop.wait(every):
             return
         answer = stack.post_lead(lead)
         handoff = answer.get("handoff") or {}
+        body = lead.body
+        who = " ".join(str(body[k]) for k in ("first_name", "last_name") if body.get(k))
         print(
-            f"lead {i + 1}/{count}: {lead.body['first_name']} {lead.body['last_name']} "
-            f"({lead.body['source']}), score {answer['score']['total']:.0f}, "
+            f"lead {i + 1}/{len(pool)}: {who or body.get('external_id')} "
+            f"({body.get('source') or 'no source'}), score {answer['score']['total']:.0f}, "
             f"{answer['score']['tier']}" + (f" -> {handoff['rep']}" if handoff.get("rep") else ""),
             flush=True,
         )

@@ -31,6 +31,7 @@ from bot.runtime.api import AppState, create_api
 from bot.runtime.database import open_database
 from bot.runtime.worker import Worker
 from bot.sandbox.crm_standin import CrmStandIn
+from bot.sandbox.own_setup import own_config
 from bot.sandbox.samples import SampleLead, built_in_leads, olist_folder, olist_leads
 from bot.sandbox.slack_api import SlackSandbox
 from bot.sandbox.standin_hubspot import HUBSPOT_TOKEN
@@ -48,8 +49,20 @@ SIGNING_SECRET = "demo-signing-secret"
 DEMO_START = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 MANAGER = Person("U0DANA", "Dana Reyes", "manager")
 CHANNEL_NAMES = {"C0SALESLEADS": "sales-leads", "C0SALESMGMT": "sales-leadership"}
-FIRST_NAMES = ("Ana", "Bruno", "Camila", "Diego", "Elisa", "Fábio", "Gabriela", "Hugo")
+FIRST_NAMES = (
+    "Ana", "Bruno", "Camila", "Diego", "Elisa", "Fábio",
+    "Gabriela", "Hugo", "Isabela", "João", "Larissa", "Marcelo",
+)  # fmt: skip
 LAST_NAMES = ("Souza", "Lima", "Ferreira", "Almeida", "Rocha", "Martins", "Barbosa", "Pinto")
+# Made-up shops, like the sellers Olist's funnel brought in: a name and a trade.
+SHOP_NAMES = (
+    "Aurora", "Bela Vista", "Cajú", "Do Vale", "Estrela", "Flor de Lis",
+    "Girassol", "Horizonte", "Ipê", "Jardim", "Lua Nova", "Maré",
+)  # fmt: skip
+SHOP_TRADES = (
+    "Home Decor", "Pet Supplies", "Auto Parts", "Health & Beauty",
+    "Sports", "Toys", "Garden", "Bed & Bath",
+)  # fmt: skip
 
 
 class DemoClock:
@@ -86,6 +99,13 @@ def demo_config(folder: Path, hubspot_url: str) -> Config:
     return load_config(path)
 
 
+def distinct_pair(i: int, firsts: tuple[str, ...], seconds: tuple[str, ...]) -> tuple[str, str]:
+    """Gets the i-th of the len(firsts) × len(seconds) pairs, each once before any repeats
+    (so no two of the demo's leads share a name, or a company)."""
+    row, column = divmod(i, len(firsts))
+    return firsts[column], seconds[(column + row) % len(seconds)]
+
+
 def sample_leads(count: int, rules: ScoringRules) -> Iterator[SampleLead]:
     """Gets leads for the demo: Olist's MQLs in date order (with made-up names) where the
     data is present, else the built-in samples. Most MQLs of a real funnel stay with
@@ -105,8 +125,10 @@ def sample_leads(count: int, rules: ScoringRules) -> Iterator[SampleLead]:
             break
     for i, lead in enumerate(kept):
         body = dict(lead.body)
-        body.setdefault("first_name", FIRST_NAMES[i % len(FIRST_NAMES)])
-        body.setdefault("last_name", LAST_NAMES[(i * 3) % len(LAST_NAMES)])
+        first, last = distinct_pair(i, FIRST_NAMES, LAST_NAMES)
+        body["first_name"], body["last_name"] = first, last
+        shop, trade = distinct_pair(i, SHOP_NAMES, SHOP_TRADES)
+        body["company"] = f"{shop} {trade}"
         body["activities"] = []  # re-stamped when they arrive: the demo's time, not 2017's
         yield SampleLead(lead.at, body)
 
@@ -118,11 +140,18 @@ class DemoStack:
     sandbox_port: int = 0
     clock: DemoClock = field(default_factory=DemoClock)
     folder: tempfile.TemporaryDirectory[str] = field(default_factory=tempfile.TemporaryDirectory)
+    own: Path | None = None  # your config (`handoff demo --config`), else the demo's
 
     def start(self) -> DemoStack:
         """Starts the sandbox, the HubSpot stand-in, the app and the worker; gets self."""
         self.crm = CrmStandIn().start()
-        self.config = demo_config(Path(self.folder.name), self.crm.url)
+        if self.own is None:
+            self.config = demo_config(Path(self.folder.name), self.crm.url)
+            self.channel_names = dict(CHANNEL_NAMES)
+        else:
+            self.config, self.channel_names = own_config(
+                self.own, Path(self.folder.name), self.crm.url
+            )
         settings = self.config.settings
         team = self.config.team
         self.engine, _ = open_database(f"sqlite:///{Path(self.folder.name) / 'demo.db'}")
@@ -201,7 +230,7 @@ class DemoStack:
             sandbox=self.sandbox,
             simulator=self.simulator,
             people=self.people,
-            channel_names=CHANNEL_NAMES,
+            channel_names=self.channel_names,
             clock=self.clock.now,
             on_fast_forward=self.fast_forward,
             timezone=team.timezone,
@@ -213,13 +242,19 @@ class DemoStack:
         Web API client pointed at it."""
         self.sandbox = SlackSandbox(port=self.sandbox_port).start()
         self.sandbox.state.now = lambda: self.clock.now().timestamp()
-        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [MANAGER]
+        managers = sorted({r.manager for r in team.reps if r.manager} or {MANAGER.id})
+        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [
+            MANAGER if m == MANAGER.id else Person(m, f"Manager {m}", "manager") for m in managers
+        ]
         for person in self.people:
             self.sandbox.add_user(person.id, person.name)
-        for rep in team.reps:  # HubSpot's users, who own its contacts
-            if rep.hubspot_owner_id:
-                first, _, last = rep.name.partition(" ")
-                self.crm.add_owner(rep.hubspot_owner_id, f"{first.lower()}@demo.test", first, last)
+        for cid, name in self.channel_names.items():
+            self.sandbox.add_channel(cid, name)
+        for number, rep in enumerate(team.reps):  # HubSpot's users, who own its contacts
+            first, _, last = rep.name.partition(" ")
+            owner = rep.hubspot_owner_id or str(7101 + number)  # found by email otherwise
+            email = rep.email or f"{first.lower()}@demo.test"
+            self.crm.add_owner(owner, email, first, last)
         return web_client(token="xoxb-sandbox", api_url=self.sandbox.url)
 
     def _serve(self, api: Any) -> str:
@@ -246,7 +281,7 @@ class DemoStack:
         now = self.clock.now()
         body = dict(lead.body)
         contact = str(50_001 + len(self.crm.contacts))
-        body["activities"] = [
+        body["activities"] = body.get("activities") or [  # yours, else a form fill now
             {"id": f"{contact}-form", "kind": "landing_page_form", "occurred_at": now.isoformat()}
         ]
         body |= {

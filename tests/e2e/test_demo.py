@@ -11,9 +11,12 @@ from typing import Any
 
 import httpx
 
+from bot.cli.demo_leads import read_own_leads
+from bot.config import load_config
+from bot.resources import example_path
 from bot.sandbox.script import buttons, card_state, cards
-from bot.sandbox.stack import DemoStack
-from tests.helpers import wait_for
+from bot.sandbox.stack import DEMO_START, DemoStack
+from tests.helpers import REPO, wait_for
 
 
 def test_scripted_demo_runs_the_whole_loop(tmp_path: Path) -> None:
@@ -162,3 +165,33 @@ def test_slash_command_home_and_clock_from_the_page(demo_stack: DemoStack) -> No
     wait_for(lambda: any("Lead hand-off digest" in str(m.get("blocks")) for m in dana(0)), 60)
     too_far = httpx.post(demo_stack.page_url + "_sandbox/clock", json={"minutes": 0}, timeout=10)
     assert too_far.status_code == 400
+
+
+def test_your_own_config_runs_the_sandbox_with_its_rules_reps_and_channels() -> None:
+    """`handoff demo --config handoff.example.toml`: that file's rules, reps and channels
+    (given by name there), fed the example leads, on a temporary database."""
+    with example_path("leads.csv") as leads, example_path("activities.csv") as acts:
+        own = read_own_leads(leads, acts, id_column="external_id", now=DEMO_START)[0]
+    running = DemoStack(own=REPO / "handoff.example.toml").start()
+    try:
+        assert (
+            running.config.scoring.version
+            == load_config(REPO / "handoff.example.toml").scoring.version
+        )
+        people = {p.id: p.name for p in running.people}
+        assert people["U0REPALICE"] == "Alice Moreno"  # the file's reps, by name
+        channel = running.config.team.channel
+        assert running.channel_names[channel] == "sales-leads"  # "#sales-leads" got an id
+        answers = [running.post_lead(lead) for lead in own]
+        maria = answers[0]
+        assert (maria["score"]["total"], maria["score"]["tier"]) == (100, "high_priority")
+        texts = wait_for(
+            lambda: (
+                running.deliver(),
+                [m["text"] for m in running.sandbox.channel(channel) if "metadata" in m],
+            )[1]
+        )
+        assert "High priority lead: Maria Garcia (Northwind Analytics), score 100" in texts
+        assert all(m["name"] for m in page(running, "/_sandbox/state?as=U0REPALICE")["people"])
+    finally:
+        running.stop()

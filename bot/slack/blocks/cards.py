@@ -62,6 +62,12 @@ def cut(text: str, limit: int) -> str:
     return text[:end].rstrip() + "…"
 
 
+def short_ref(external_id: str) -> str:
+    """Gets a lead's reference as the card's footer shows it: a long id (Olist's 32 hex
+    digits) cut to its first 8 characters; in full in the JSON and the CRM link."""
+    return external_id if len(external_id) <= 16 else external_id[:8] + "…"
+
+
 def _points(value: float) -> str:
     """Shows a factor's points as a whole number, as the score is (the JSON keeps decimals)."""
     return f"{round(value):+d}"
@@ -114,7 +120,7 @@ def card_blocks(card: Card) -> list[Block]:
     blocks.append(_decision(card))
     footer = mrkdwn(
         "card_footer.md.j2",
-        external_id=card.external_id,
+        external_id=short_ref(card.external_id),
         source_system=card.source_system,
         record_url=card.record_url,
         rules_version=card.rules_version,

@@ -178,3 +178,10 @@ def test_a_capped_score_says_so_beside_its_axes() -> None:
     capped = dataclasses.replace(sample_card(), total=100.0)  # 55 + 49 cut by total_max
     text = json.dumps(to_dicts(card_blocks(capped)), ensure_ascii=False)
     assert "*Score 100* (fit 55 · intent 49, capped at 100)" in text
+
+
+def test_a_long_lead_id_is_short_in_the_footer() -> None:
+    long_id = dataclasses.replace(sample_card(), external_id="e1e323ab" + "0" * 24)
+    footer = to_dicts(card_blocks(long_id))[-1]["elements"][0]["text"]
+    assert footer.startswith("Lead e1e323ab… from ")
+    assert "0" * 24 not in footer
