@@ -15,7 +15,7 @@ from bot.cli.demo_leads import read_own_leads
 from bot.cli.scoring import LeadInputs, run_score
 from bot.config import Config, ConfigError, load_config
 from bot.resources import example_path
-from bot.sandbox.live import can_open_browser, run_live, run_sandbox
+from bot.sandbox.live import DEFAULT_APP_URL, can_open_browser, run_live, run_sandbox
 from bot.sandbox.samples import SampleLead
 from bot.sandbox.script import run_scripted
 from bot.sandbox.stack import DEMO_START
@@ -65,6 +65,13 @@ def register(commands: Subcommands) -> None:
     )
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=3210)
+    config_option(sandbox)
+    sandbox.add_argument(
+        "--app-url",
+        default=DEFAULT_APP_URL,
+        metavar="URL",
+        help=f"with --config: where the page's clicks go (`handoff serve`; {DEFAULT_APP_URL})",
+    )
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -109,7 +116,8 @@ def _own_leads(leads: Path, activities: Path | None, id_column: str) -> list[Sam
 
 def sandbox_command(args: argparse.Namespace) -> int:
     """`handoff sandbox`."""
-    return run_sandbox(host=args.host, port=args.port)
+    config = Path(args.config) if args.config else None
+    return run_sandbox(host=args.host, port=args.port, config=config, app_url=args.app_url)
 
 
 INTRO = """\

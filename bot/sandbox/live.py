@@ -11,13 +11,22 @@ import signal
 import sys
 import threading
 import webbrowser
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
+from bot.config import load_config
+from bot.sandbox.own_setup import channel_id, team_people
 from bot.sandbox.samples import SampleLead
 from bot.sandbox.slack_api import SlackSandbox
 from bot.sandbox.stack import API_TOKEN, DemoStack, sample_leads
+from bot.sandbox.web import BadRequest, SandboxWeb
+from bot.slack.simulator import Simulator
 
 FIRST_BATCH = 6
+DEFAULT_APP_URL = "http://127.0.0.1:8080"  # `handoff serve`'s own default
+SANDBOX_SECRET = "sandbox-secret"  # what the README's sandbox set-up gives serve
 
 
 LIVE = """\
@@ -122,11 +131,43 @@ def _feed(stack: DemoStack, pool: list[SampleLead], every: float, stop: threadin
         )
 
 
-def run_sandbox(*, host: str, port: int) -> int:
-    """Runs the local Slack sandbox until interrupted."""
+def run_sandbox(
+    *, host: str, port: int, config: Path | None = None, app_url: str = DEFAULT_APP_URL
+) -> int:
+    """Runs the local Slack until interrupted; with `config`, its page too: your team's
+    channels and people, their clicks sent, signed, to the app at `app_url`."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     sandbox = SlackSandbox(host=host, port=port)
     print(f"Slack sandbox listening: SLACK_API_URL={sandbox.url} (Ctrl-C to stop)", flush=True)
+    if config is not None:
+        secret = os.environ.get("SLACK_SIGNING_SECRET") or SANDBOX_SECRET
+        team = load_config(config).team
+        channels: dict[str, str] = {}
+        for given in (team.channel, team.digest_channel):
+            if given:
+                channel_id(given, channels)
+        for cid, name in channels.items():
+            sandbox.add_channel(cid, name)
+        people = team_people(team)
+        for person in people:
+            sandbox.add_user(person.id, person.name)
+        http = httpx.Client(timeout=10)
+        sandbox.web = SandboxWeb(
+            sandbox=sandbox,
+            simulator=Simulator(
+                events_url=f"{app_url.rstrip('/')}/slack/events", signing_secret=secret, client=http
+            ),
+            people=people,
+            channel_names=channels,
+            clock=lambda: datetime.now(UTC),
+            on_fast_forward=_no_clock,
+            timezone=team.timezone,
+        )
+        print(
+            f"Its page: {sandbox.url.removesuffix('api/')} (clicks go to {app_url}/slack/events, "
+            "signed with $SLACK_SIGNING_SECRET, else sandbox-secret)",
+            flush=True,
+        )
     try:
         sandbox.server.serve_forever()
     except KeyboardInterrupt:
@@ -134,3 +175,7 @@ def run_sandbox(*, host: str, port: int) -> int:
     finally:
         sandbox.server.server_close()
     return 0
+
+
+def _no_clock(by: timedelta) -> str:
+    raise BadRequest("the clock moves only in `handoff demo`: here the app runs on the real time")

@@ -16,7 +16,10 @@ from typing import Any
 
 import tomli_w
 
-from bot.config import Config, load_config
+from bot.config import Config, TeamConfig, load_config
+from bot.sandbox.web import Person
+
+MANAGER = Person("U0DANA", "Dana Reyes", "manager")  # the demo team's
 
 # Where a config names a channel: (section path, key).
 CHANNEL_KEYS = (
@@ -38,7 +41,7 @@ def own_config(source: Path, folder: Path, hubspot_url: str) -> tuple[Config, di
     for where, key in CHANNEL_KEYS:
         section = _section(data, where)
         if section is not None and isinstance(section.get(key), str):
-            section[key] = _channel_id(section[key], channels)
+            section[key] = channel_id(section[key], channels)
     crm = data.get("crm")
     yours = crm.get("hubspot") if isinstance(crm, dict) else None
     hubspot = (yours if isinstance(yours, dict) else {}) | {"api_url": hubspot_url}
@@ -58,7 +61,15 @@ def _section(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | No
     return found if isinstance(found, dict) else None
 
 
-def _channel_id(given: str, channels: dict[str, str]) -> str:
+def team_people(team: TeamConfig) -> list[Person]:
+    """Gets the sandbox's people: the reps by name, and their managers."""
+    managers = sorted({r.manager for r in team.reps if r.manager} or {MANAGER.id})
+    return [Person(r.slack_id, r.name, "rep") for r in team.reps] + [
+        MANAGER if m == MANAGER.id else Person(m, f"Manager {m}", "manager") for m in managers
+    ]
+
+
+def channel_id(given: str, channels: dict[str, str]) -> str:
     """Gets the sandbox id of a channel given by name ("#sales-leads") or id ("C0…")."""
     if re.fullmatch(r"[CGD][A-Z0-9]{8,}", given):
         channels.setdefault(given, given.lower())

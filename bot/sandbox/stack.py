@@ -31,11 +31,11 @@ from bot.runtime.api import AppState, create_api
 from bot.runtime.database import open_database
 from bot.runtime.worker import Worker
 from bot.sandbox.crm_standin import CrmStandIn
-from bot.sandbox.own_setup import own_config
+from bot.sandbox.own_setup import own_config, team_people
 from bot.sandbox.samples import SampleLead, built_in_leads, olist_folder, olist_leads
 from bot.sandbox.slack_api import SlackSandbox
 from bot.sandbox.standin_hubspot import HUBSPOT_TOKEN
-from bot.sandbox.web import Person, SandboxWeb
+from bot.sandbox.web import SandboxWeb
 from bot.slack.app import create_app, mount
 from bot.slack.deps import Deps
 from bot.slack.simulator import Simulator
@@ -47,7 +47,6 @@ API_TOKEN = "demo-intake-token-for-the-local-sandbox-only"
 SIGNING_SECRET = "demo-signing-secret"
 # Monday 2026-11-23, 09:30 in New York: the business calendar is open.
 DEMO_START = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
-MANAGER = Person("U0DANA", "Dana Reyes", "manager")
 CHANNEL_NAMES = {"C0SALESLEADS": "sales-leads", "C0SALESMGMT": "sales-leadership"}
 FIRST_NAMES = (
     "Ana", "Bruno", "Camila", "Diego", "Elisa", "Fábio",
@@ -242,10 +241,7 @@ class DemoStack:
         Web API client pointed at it."""
         self.sandbox = SlackSandbox(port=self.sandbox_port).start()
         self.sandbox.state.now = lambda: self.clock.now().timestamp()
-        managers = sorted({r.manager for r in team.reps if r.manager} or {MANAGER.id})
-        self.people = [Person(r.slack_id, r.name, "rep") for r in team.reps] + [
-            MANAGER if m == MANAGER.id else Person(m, f"Manager {m}", "manager") for m in managers
-        ]
+        self.people = team_people(team)
         for person in self.people:
             self.sandbox.add_user(person.id, person.name)
         for cid, name in self.channel_names.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +101,24 @@ def test_accept_and_reject_in_the_browser(
     shot = Path(os.environ.get("HANDOFF_SCREENSHOT") or tmp_path / "sandbox.png")
     assert browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000
+
+
+def test_the_header_stays_one_line_and_emoji_never_show_as_boxes(
+    browser: WebDriver, demo_stack: DemoStack
+) -> None:
+    colour_font = bool(
+        shutil.which("fc-list")
+        and "emoji" in subprocess.run(["fc-list"], capture_output=True, text=True).stdout.lower()
+    )
+    for width in (1280, 900):
+        browser.set_window_size(width, 900)
+        browser.get(demo_stack.page_url)
+        WebDriverWait(browser, 15).until(
+            expected_conditions.text_to_be_present_in_element((By.ID, "clock"), "America")
+        )
+        height = browser.execute_script("return document.querySelector('header').offsetHeight")
+        assert height < 60, f"the header wrapped at {width} px ({height} px high)"
+    found = browser.execute_script("return hasColorEmoji()")
+    assert found == colour_font  # the page sees what fontconfig has
+    shown = browser.execute_script("return EMOJI.repeat")
+    assert shown == ("🔁" if colour_font else "↻")  # boxes never: a text symbol without a font

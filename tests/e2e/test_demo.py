@@ -195,3 +195,37 @@ def test_your_own_config_runs_the_sandbox_with_its_rules_reps_and_channels() -> 
         assert all(m["name"] for m in page(running, "/_sandbox/state?as=U0REPALICE")["people"])
     finally:
         running.stop()
+
+
+def test_handoff_sandbox_serves_the_page_for_your_team(tmp_path: Path) -> None:
+    """`handoff sandbox --config F`: the local Slack and its page, with the config's people
+    and channels; the clock stays real (it moves only in `handoff demo`)."""
+    script = Path(sys.executable).parent / "handoff"
+    config = str(REPO / "handoff.example.toml")
+    process = subprocess.Popen(
+        [script, "sandbox", "--port", "0", "--config", config],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        api = re.search(r"SLACK_API_URL=(\S+)", first)
+        assert api, first
+        assert "Its page:" in process.stdout.readline()
+        base = api.group(1).removesuffix("api/")
+        state = httpx.get(f"{base}_sandbox/state?as=U0REPALICE", timeout=10).json()
+        assert {p["name"] for p in state["people"]} >= {"Alice Moreno", "Ben Okafor"}
+        assert "#sales-leads" in [c["name"] for c in state["conversations"]]
+        clock = httpx.post(f"{base}_sandbox/clock", json={"minutes": 20}, timeout=10)
+        assert clock.status_code == 400
+        assert "moves only in `handoff demo`" in clock.json()["error"]
+        listed = httpx.post(
+            api.group(1) + "conversations.list",
+            headers={"Authorization": "Bearer xoxb-sandbox"},
+            timeout=10,
+        ).json()
+        assert "sales-leads" in [c["name"] for c in listed["channels"]]  # serve resolves it
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)  # reads the rest and closes the pipe
