@@ -32,6 +32,7 @@ from bot.config import HubSpotConfig, SlaConfig, TeamConfig
 from bot.handoffs.inputs import LeadIn, OutcomeIn, StandaloneActivityIn, field_errors
 from bot.handoffs.intake import Context, UnknownLead, ingest_activity, ingest_leads
 from bot.handoffs.outcomes import record
+from bot.runtime.batch import add_batch_route
 from bot.runtime.problems import REFUSALS, UNKNOWN_LEAD, HealthRefusal
 from bot.runtime.webhooks import add_webhook_routes
 from scoring import ScoringRules
@@ -259,6 +260,7 @@ def _routes(app: FastAPI) -> None:
 
         return JSONResponse(await _in_transaction(request, state, work))
 
+    add_batch_route(app, _in_transaction, _authorised, _wake_if_handed_off)
     _health(app)
     add_webhook_routes(app, _in_transaction)
 

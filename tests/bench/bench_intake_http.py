@@ -1,7 +1,9 @@
-"""Intake over HTTP on SQLite: 16 concurrent clients against a real `handoff serve`.
+"""Intake over HTTP: 16 concurrent clients against a real `handoff serve`, on SQLite and
+(with $HANDOFF_TEST_POSTGRES_URL) PostgreSQL.
 
-A fresh SQLite file; 16 asyncio clients post leads (each with three activities; about
-half qualify and are handed off) as fast as they get answers.
+16 asyncio clients post leads (each with three activities; about half qualify and are
+handed off) as fast as they get answers: one a request to POST /api/leads, then in
+batches to POST /api/leads/batch (new leads, on the same server).
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any
 
 import httpx
 
-from tests.bench.common import Result
+from tests.bench.common import Result, bench_databases
 from tests.helpers import RULES_TOML, TEAM_TOML, running_serve
 
 CLIENTS = 16
 HTTP_LEADS = 4000
+BATCH = 100  # leads a request in the batch form (up to 500 allowed)
 TOKEN = "bench-token-0123456789abcdef0123456789"
 HANDOFF = Path(sys.executable).parent / "handoff"
 
@@ -46,63 +49,100 @@ def lead(i: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-async def _load(url: str) -> tuple[float, list[float], int]:
+async def _load(url: str, *, batch: int, offset: int = 0) -> tuple[float, list[float], int, int]:
+    """Posts HTTP_LEADS leads from CLIENTS clients, one a request or `batch` a request;
+    gets (seconds, latency of each request, failed requests, leads handed off)."""
     rng = random.Random(11)
-    bodies = [lead(i, rng) for i in range(HTTP_LEADS)]
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
+    bodies = [lead(offset + i, rng) for i in range(HTTP_LEADS)]
+    queue: asyncio.Queue[list[dict[str, Any]]] = asyncio.Queue()
+    for first in range(0, len(bodies), batch):
+        queue.put_nowait(bodies[first : first + batch])
     latencies: list[float] = []
-    failures = 0
+    failures = handed_off = 0
     headers = {"Authorization": f"Bearer {TOKEN}"}
 
     async def client_loop() -> None:
-        nonlocal failures
-        async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as client:
+        nonlocal failures, handed_off
+        async with httpx.AsyncClient(base_url=url, timeout=60, headers=headers) as client:
             while not queue.empty():
-                body = queue.get_nowait()
+                leads = queue.get_nowait()
                 start = time.perf_counter()
-                response = await client.post("/api/leads", json=body)
+                if batch == 1:
+                    response = await client.post("/api/leads", json=leads[0])
+                else:
+                    response = await client.post("/api/leads/batch", json={"leads": leads})
                 latencies.append(time.perf_counter() - start)
                 failures += response.status_code != 200
+                if response.status_code == 200:
+                    answer = response.json()
+                    handed_off += (
+                        bool(answer.get("handoff")) if batch == 1 else answer["handed_off"]
+                    )
 
     start = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(CLIENTS)))
-    return time.perf_counter() - start, latencies, failures
+    return time.perf_counter() - start, latencies, failures, handed_off
 
 
-def _http() -> list[Result]:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
-            "HANDOFF_API_TOKEN": TOKEN,
+def _http(label: str, database_url: str, folder: Path) -> list[Result]:
+    (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
+    env = {**os.environ, "DATABASE_URL": database_url, "HANDOFF_API_TOKEN": TOKEN}
+    results = []
+    with running_serve(folder, env) as url:
+        elapsed, latencies, failures, handed = asyncio.run(_load(url, batch=1))
+        cuts = statistics.quantiles(latencies, n=100)
+        details = {
+            "leads": HTTP_LEADS,
+            "clients": CLIENTS,
+            "failures": failures,
+            "handed_off": handed,
+            "database": label,
         }
-        with running_serve(folder, env) as url:
-            elapsed, latencies, failures = asyncio.run(_load(url))
-    cuts = statistics.quantiles(latencies, n=100)
-    details = {"leads": HTTP_LEADS, "clients": CLIENTS, "failures": failures, "database": "sqlite"}
-    return [
-        Result(
-            "intake HTTP: throughput, 16 clients",
-            HTTP_LEADS / elapsed,
-            "leads/s",
-            300,
-            details=details,
-        ),
-        Result("intake HTTP: p50 latency", cuts[49] * 1000, "ms", details=details),
-        Result(
-            "intake HTTP: p99 latency",
-            cuts[98] * 1000,
-            "ms",
-            100,
-            higher_is_better=False,
-            details=details,
-        ),
-    ]
+        results += [
+            Result(
+                f"intake HTTP, {label}: throughput, 16 clients",
+                HTTP_LEADS / elapsed,
+                "leads/s",
+                1000,
+                details=details,
+            ),
+            Result(f"intake HTTP, {label}: p50 latency", cuts[49] * 1000, "ms"),
+            Result(
+                f"intake HTTP, {label}: p99 latency",
+                cuts[98] * 1000,
+                "ms",
+                50,
+                higher_is_better=False,
+            ),
+        ]
+        elapsed, latencies, failures, handed = asyncio.run(
+            _load(url, batch=BATCH, offset=HTTP_LEADS)  # new leads, not the same again
+        )
+        details = {
+            "leads": HTTP_LEADS,
+            "batch": BATCH,
+            "clients": CLIENTS,
+            "failures": failures,
+            "handed_off": handed,
+            "database": label,
+        }
+        results.append(
+            Result(
+                f"intake HTTP batch of {BATCH}, {label}: throughput, 16 clients",
+                HTTP_LEADS / elapsed,
+                "leads/s",
+                5000,
+                details=details,
+            )
+        )
+    return results
 
 
 def run() -> list[Result]:
-    return _http()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp), "intake") as found:
+        for label, url in found:
+            folder = Path(tmp) / label
+            folder.mkdir()
+            results += _http(label, url, folder)
+    return results

@@ -11,16 +11,12 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from bot.sandbox.slack_api import SlackSandbox
-from store.db import make_engine
-from tests.bench.common import Result
+from tests.bench.common import Result, bench_databases
 from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
 
 LEADS = 30
@@ -60,32 +56,11 @@ def _measure(database_url: str, folder: Path) -> list[float]:
     return latencies
 
 
-def _databases(folder: Path) -> list[tuple[str, str, str | None]]:
-    """Gets (label, URL, schema to drop) for SQLite and, when configured, PostgreSQL."""
-    found: list[tuple[str, str, str | None]] = [
-        ("SQLite", f"sqlite:///{folder / 'speed.db'}", None)
-    ]
-    base = os.environ.get("HANDOFF_TEST_POSTGRES_URL")
-    if base:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with make_engine(base).begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
-        found.append(("PostgreSQL", url.render_as_string(hide_password=False), schema))
-    return found
-
-
 def run() -> list[Result]:
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for label, url, schema in _databases(Path(tmp)):
-            try:
-                latencies = sorted(_measure(url, Path(tmp)))
-            finally:
-                if schema is not None:
-                    base = os.environ["HANDOFF_TEST_POSTGRES_URL"]
-                    with make_engine(base).begin() as connection:
-                        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp), "speed") as found:
+        for label, url in found:
+            latencies = sorted(_measure(url, Path(tmp)))
             p50 = statistics.median(latencies)
             p99 = latencies[min(len(latencies) - 1, round(0.99 * (len(latencies) - 1)))]
             details = {"leads": LEADS, "every_s": 1, "max_ms": round(latencies[-1], 1)}

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from store.db import make_engine
 
 
 @dataclass(frozen=True)
@@ -39,3 +49,23 @@ class Result:
             "met": self.met,
             **({"details": self.details} if self.details else {}),
         }
+
+
+@contextmanager
+def bench_databases(folder: Path, name: str) -> Iterator[list[tuple[str, str]]]:
+    """Gets (label, URL) for a fresh SQLite file and, when $HANDOFF_TEST_POSTGRES_URL is
+    set, a fresh PostgreSQL schema (dropped afterwards)."""
+    found = [("SQLite", f"sqlite:///{folder / f'{name}.db'}")]
+    base = os.environ.get("HANDOFF_TEST_POSTGRES_URL")
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    if base:
+        with make_engine(base).begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        found.append(("PostgreSQL", url.render_as_string(hide_password=False)))
+    try:
+        yield found
+    finally:
+        if base:
+            with make_engine(base).begin() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
