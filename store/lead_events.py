@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session
 
 from store.models import LeadEventRecord, table
+from store.notify import notify_workers
 
 
 class LeadEvent(StrEnum):
@@ -44,6 +45,7 @@ def record_events(
             insert(table(LeadEventRecord)),
             [{"event": event, "handoff_id": h, "created_at": now} for h in handoff_ids],
         )
+        notify_workers(session)  # the worker's CRM job fans it out
 
 
 def unfanned(*, session: Session, limit: int) -> list[EventRow]:

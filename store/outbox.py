@@ -20,6 +20,7 @@ from store.models import (
     OutboxStatus,
     table,
 )
+from store.notify import notify_workers
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def enqueue(*, session: Session, entries: Sequence[OutboxEntry], now: datetime) 
             for entry in entries
         ]
         session.connection().execute(insert(table(Outbox)), values)
+        notify_workers(session)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from bot.messaging.sender import Deliverer
 from bot.reports.digest import post_if_due
 from bot.reports.revenue import post_monthly_if_due
 from store.lease import TableLease
+from store.notify import listen, listens
 from store.outbox import forget_requests
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,17 @@ class Worker:
         self.sweeps = 0
         self.woken, self.stopping = threading.Event(), threading.Event()
         self.waker = threading.Thread(target=self._wake_loop, name="worker-waker", daemon=True)
+        # On PostgreSQL, work queued by another process (a web-only one) wakes us too.
+        self.listener = (
+            threading.Thread(
+                target=listen,
+                args=(engine, self.wake, self.stopping),
+                name="worker-listener",
+                daemon=True,
+            )
+            if listens(engine)
+            else None
+        )
 
     def start(self) -> None:
         """Starts competing for the lease, in the background."""
@@ -110,6 +122,8 @@ class Worker:
         )
         self.scheduler.start()
         self.waker.start()
+        if self.listener is not None:
+            self.listener.start()
 
     def stop(self) -> None:
         """Stops the jobs and gives the lease up."""
@@ -129,8 +143,9 @@ class Worker:
         self.active.clear()
 
     def wake(self) -> None:
-        """Runs the senders now (after a hand-off or a decision), if this process is the
-        worker: a card goes out within milliseconds instead of at the next tick.
+        """Runs the senders now (after a hand-off or a decision, in this process or, on
+        PostgreSQL, in another: store.notify), if this process is the worker: a card goes
+        out within milliseconds instead of at the next tick.
 
         Safe from any thread, jobs included: it only sets an event. The waker thread moves
         the jobs (APScheduler's shutdown holds the job store lock while it waits for
@@ -152,8 +167,9 @@ class Worker:
 
     def _stop_waker(self) -> None:
         self.stopping.set()
-        if self.waker.is_alive():
-            self.waker.join(timeout=5)
+        for thread in (self.waker, self.listener):
+            if thread is not None and thread.is_alive():
+                thread.join(timeout=5)
 
     def holds_lease(self) -> bool:
         """Tells whether this process may run the jobs now: it holds the lease and renewed

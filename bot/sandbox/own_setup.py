@@ -78,8 +78,10 @@ def channel_id(given: str, channels: dict[str, str]) -> str:
     known = next((cid for cid, n in channels.items() if n == name), None)
     if known:
         return known
-    cid = ("C0" + re.sub(r"[^A-Z0-9]", "", name.upper()) + "00000000")[:11]
-    while cid in channels:
-        cid = cid[:-1] + str(len(channels) % 10)
+    stem = ("C0" + re.sub(r"[^A-Z0-9]", "", name.upper()) + "00000000")[:11]
+    cid, number = stem, 0
+    while cid in channels:  # two names alike in their first 9 letters
+        number += 1
+        cid = stem[: 11 - len(str(number))] + str(number)
     channels[cid] = name
     return cid
