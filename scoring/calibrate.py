@@ -312,6 +312,9 @@ def suggest_thresholds(
     for value in picks:
         step = float(5 * math.floor(value / 5))
         rounded.append(step if not rounded or step > rounded[-1] else rounded[-1] + 5)
+    cap = rules.limits.total_max
+    if cap is not None and rounded[-1] > cap:  # many converted leads at the cap: step down
+        rounded = [min(value, cap - 5 * (2 - i)) for i, value in enumerate(rounded)]
     return dict(zip(("mql", "sql", "high_priority"), rounded, strict=True))
 
 

@@ -238,6 +238,18 @@ class ScoringRules(_Strict):
             self._compiled = build(self)
         return cast(T, self._compiled)
 
+    @model_validator(mode="after")
+    def _reachable_tiers(self) -> Self:
+        cap = self.limits.total_max
+        top = self.tiers.high_priority
+        if cap is not None and top > cap:
+            raise ValueError(
+                f"tiers.high_priority = {top:g} is above limits.total_max = {cap:g} (the "
+                "score's cap, 100 unless set): no lead could reach it; lower the threshold "
+                "or raise total_max"
+            )
+        return self
+
     def fields_used(self) -> set[str]:
         """Gets every lead field a rule reads."""
         rules: list[_FieldMatch] = [*self.fit, *self.disqualify, *self.intent]

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring import Activity, ScoringRules
-from scoring.calibrate import calibrate
+from scoring.calibrate import calibrate, suggest_thresholds
 from scoring.calibration import KnownLead, Options
 from scoring.rubric import implied_ratio, odds_ratio, rubric, wilson
 
@@ -120,3 +120,13 @@ def test_any_data_gives_a_valid_rule_set(
     assert len(result.changes) <= max_changes
     ScoringRules.model_validate(result.suggested.model_dump(by_alias=True))
     assert all(abs(c.suggested_points) <= 40 for c in result.changes)
+
+
+def test_suggested_tiers_stay_under_the_score_cap() -> None:
+    rules = ScoringRules.model_validate(
+        {"version": "v", "fit": [{"label": "Big", "field": "n", "equals": "1", "points": 150}]}
+    )
+    leads = [KnownLead({"n": "1"}, [], True) for _ in range(10)]  # all capped at 100
+    found = suggest_thresholds(rules, leads, NOW)
+    assert found == {"mql": 90.0, "sql": 95.0, "high_priority": 100.0}
+    ScoringRules.model_validate({"version": "v", "tiers": found})  # a valid config

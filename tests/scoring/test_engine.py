@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from scoring import Tier, score
+from scoring import ScoringRules, Tier, score
 from scoring.engine import top_factors
 from tests.scoring.helpers import NOW, days_ago, fit, rules
 
@@ -273,3 +273,10 @@ def test_the_total_is_capped_at_100_by_default_and_the_cut_adds_up() -> None:
     wider = rules(fit=[fit(f"f{i}", f"f{i}", 30, present=True) for i in range(4)])
     wider = wider.model_copy(update={"limits": wider.limits.model_copy(update={"total_max": 150})})
     assert score({f"f{i}": 1 for i in range(4)}, [], wider, NOW).total == 120
+
+
+def test_a_tier_above_the_score_cap_is_refused_with_what_to_do() -> None:
+    with pytest.raises(ValueError, match=r"above limits\.total_max = 100"):
+        ScoringRules.model_validate({"version": "v", "tiers": {"high_priority": 120}})
+    wider = {"version": "v", "tiers": {"high_priority": 120}, "limits": {"total_max": 150}}
+    assert ScoringRules.model_validate(wider).tiers.high_priority == 120
