@@ -26,7 +26,7 @@ from bot.cli.scoring import (
 )
 from bot.config import load_config
 from scoring import TIER_ORDER, BacktestReport, ScoringRules, Tier, backtest
-from scoring.engine import Score
+from scoring.engine import Activity, Score
 from scoring.evaluation import HeldOut, Split, logistic_baseline
 
 
@@ -35,9 +35,14 @@ class Replayed:
     """One lead of a backtest: its line, what the regression may see, score, outcome."""
 
     line: int
-    features: dict[str, Any]
+    fields: dict[str, Any]  # the columns, less the outcome and the id
+    activities: list[Activity]
     score: Score
     converted: bool
+
+    def features(self) -> dict[str, Any]:
+        """Gets what the regression sees of the lead (bot.cli.evaluate.features)."""
+        return features(self.fields, self.activities)
 
 
 def replay(
@@ -65,7 +70,7 @@ def replay(
             run.errors.append(RowError(leads, row.line, f"`{outcome_column}`: {exc}"))
             continue
         seen = {k: v for k, v in row.fields.items() if k not in hidden}
-        replayed.append(Replayed(row.line, features(seen, acts), result, converted))
+        replayed.append(Replayed(row.line, seen, acts, result, converted))
     warn_unused_fields(rules, leads, run)
     return replayed
 
@@ -99,13 +104,13 @@ def held_out(
     replayed: list[Replayed], split: Split, leads: Path, run: Run
 ) -> tuple[list[Replayed], HeldOutLines]:
     """Splits the replayed leads; gets the held-out ones and the regression's result."""
-    placed = sides(split, [r.line for r in replayed], [r.features for r in replayed], leads)
+    placed = sides(split, [r.line for r in replayed], [r.fields for r in replayed], leads)
     run.errors.extend(placed.errors)
     test, train = placed.pick(replayed, held=True), placed.pick(replayed, held=False)
     baseline = logistic_baseline(
-        [r.features for r in train],
+        [r.features() for r in train],
         [r.converted for r in train],
-        [r.features for r in test],
+        [r.features() for r in test],
         [r.converted for r in test],
     )
     return test, HeldOutLines(split, len(test), len(test) + len(train), baseline)

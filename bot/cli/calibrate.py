@@ -92,12 +92,14 @@ def run_calibration(
     """Calibrates (on the leads not held out, with `split`), prints the report, writes
     the suggested config; gets the exit code."""
     rules = config.scoring
+    left_out = False  # leads the split could not place (said on stderr): exit 1
     held: list[KnownLead] = []
     fitted = leads
     if split is not None:
         placed = sides(split, [k.line for k in leads], [k.fields for k in leads], source)
         for error in placed.errors:
             print(error, file=sys.stderr)
+        left_out = bool(placed.errors)
         fitted, held = placed.pick(leads, held=False), placed.pick(leads, held=True)
     problem = _too_few(fitted, options, source + (" (not held out)" if split else ""))
     if problem:
@@ -131,7 +133,7 @@ def run_calibration(
         out.write("\n" + (diff or "(no change to the rules)\n"))
     if out_path is not None:
         print(f"Wrote {out_path} (rules {version}).", file=sys.stderr)
-    return 0
+    return 1 if left_out else 0
 
 
 def _too_few(leads: list[KnownLead], options: Options, source: str) -> str | None:

@@ -54,7 +54,12 @@ def register(commands: Subcommands) -> None:
     dm.add_argument(
         "--activities", type=Path, metavar="FILE", help="with --leads FILE: their activities"
     )
-    dm.add_argument("--id-column", default="external_id", metavar="NAME")
+    dm.add_argument(
+        "--id-column",
+        default="external_id",
+        metavar="NAME",
+        help="with --leads FILE: the leads' id column (default: external_id)",
+    )
     dm.add_argument(
         "--every", type=float, default=20.0, metavar="SECONDS", help="seconds between leads"
     )

@@ -40,8 +40,9 @@ The hand-off is running on this machine, with a local Slack you can click:
     DM after it, and on the digest's day the weekly digest.
   * Type /handoff queue, /handoff stats or /handoff ooo on in the box at the bottom.
 
-With {setup}, a temporary SQLite database and the worker. The HTTP app listens at
-{app}; add your own leads with POST /api/leads and the header
+With {setup}, a temporary SQLite database and the worker.
+The HTTP app listens at {app}; add your own leads with POST /api/leads
+and the header
 
     Authorization: Bearer {token}
 
