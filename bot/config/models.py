@@ -59,6 +59,9 @@ class RepConfig(_Section):
         return None if value is None else _zone(value)
 
 
+Notify = Literal["channel", "dm", "both"]
+
+
 class TeamConfig(_Section):
     """The sales team: where cards go, who gets leads, whose manager hears of a breach."""
 
@@ -67,10 +70,20 @@ class TeamConfig(_Section):
     digest_channel: str | None = None
     territory_field: str = Field(default="country", min_length=1)
     dm_reps: bool = False
+    # Per tier, where its cards go: "channel" (the team channel), "dm" (the assigned rep's
+    # direct messages, so in a burst each rep gets theirs at Slack's pace for that DM rather
+    # than behind everyone's in the channel) or "both" (the channel, and a copy by DM).
+    # A tier not listed: "both" with dm_reps, else "channel". A lead no rep could take
+    # always goes to the channel, where someone can pick it up.
+    notify: dict[Tier, Notify] = {}
     # Per tier, what the card tells the rep to do; by default it is worded from the tier's
     # SLA ("Call within 15 min", "Reach out within 4 h of business time").
     next_action: dict[Tier, str] = {}
     reps: list[RepConfig] = []
+
+    def notify_for(self, tier: Tier) -> Notify:
+        """Gets where a tier's cards go: "channel", "dm" or "both"."""
+        return self.notify.get(tier, "both" if self.dm_reps else "channel")
 
     @field_validator("timezone")
     @classmethod

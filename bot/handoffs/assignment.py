@@ -118,7 +118,12 @@ def hand_to_reps(
     ids = create_handoffs(
         session=session,
         rows=[
-            _row(item, a.rep.id if a.rep else None, a.reason, team.channel)
+            _row(
+                item,
+                a.rep.id if a.rep else None,
+                a.reason,
+                _card_channel(team.notify_for(item.tier), a.rep.slack_id if a.rep else None, team),
+            )
             | {"created_at": now, **deadlines(sla, item.tier, now).columns()}
             for item, a in zip(items, assignments, strict=True)
         ],
@@ -141,12 +146,17 @@ def hand_to_reps(
 def _card_entries(
     items: list[NewHandoff], ids: list[int], assignments: list[Any], team: TeamConfig
 ) -> list[OutboxEntry]:
-    """Gets the Slack calls new hand-offs make: a card, or for a moved lead its card
-    redrawn and a reply in its thread; a copy in the rep's DM with `team.dm_reps`."""
+    """Gets the Slack calls new hand-offs make, by where their tier's cards go
+    (`team.notify`): a card in the channel or in the rep's DM, and with "both" a copy in
+    the rep's DM. A moved lead keeps its card where it is: it is redrawn, a reply in its
+    thread names the new owner, and a tier told by DM sends the new owner a copy."""
     entries: list[OutboxEntry] = []
-    for item, handoff_id in zip(items, ids, strict=True):
+    for item, handoff_id, assignment in zip(items, ids, assignments, strict=True):
+        notify = team.notify_for(item.tier)
+        rep = assignment.rep.slack_id if assignment.rep is not None else None
         if item.continues is None:
-            entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=team.channel))
+            channel = _card_channel(notify, rep, team)
+            entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=channel))
         else:
             channel = item.continues.channel or team.channel
             if item.continues.message_ts is None:
@@ -155,13 +165,16 @@ def _card_entries(
                 entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.card_update(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.moved(handoff_id=handoff_id, channel=channel))
-    if team.dm_reps:  # a copy in the rep's direct messages (a user id posts to the app's DM)
-        entries += [
-            OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=a.rep.slack_id)
-            for handoff_id, a in zip(ids, assignments, strict=True)
-            if a.rep is not None
-        ]
+        if rep is not None and notify != "channel" and channel != rep:
+            # a copy in the rep's direct messages (a user id posts to the app's DM)
+            entries.append(OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=rep))
     return entries
+
+
+def _card_channel(notify: str, rep: str | None, team: TeamConfig) -> str:
+    """Gets where a new lead's card goes: the rep's DM (their user id) when the tier is
+    told by DM only and a rep took it, else the team channel."""
+    return rep if notify == "dm" and rep is not None else team.channel
 
 
 def queue_card_update(*, session: Session, handoff: Handoff, now: datetime) -> None:

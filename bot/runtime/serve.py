@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.config import HandoffConfig, Settings, report_channel
+from bot.config import HandoffConfig, Settings, TeamConfig, report_channel
 from bot.crm.setup import crm_deliverer
 from bot.handoffs.deadlines import recompute_pending
 from bot.handoffs.team import sync_team
@@ -81,7 +81,7 @@ def serve(
     slack = _start_background(settings, api, engine, config, web_only=web_only)
     print(
         f"handoff serve: database {shown_url(settings.database_url)} at revision {revision}; "
-        f"rules {rules.version}; {len(reps)} rep(s); cards to {team.channel}"
+        f"rules {rules.version}; {len(reps)} rep(s); cards to {_where(team)}"
         + ("" if settings.missing_for_slack() else f"; Slack at {settings.slack_api_url}")
         + ("; web only (no background jobs)" if web_only else ""),
         flush=True,
@@ -97,6 +97,14 @@ def serve(
             stop()  # the worker gives its lease up: the next one takes over at once
         engine.dispose()
     return 0
+
+
+def _where(team: TeamConfig) -> str:
+    """Gets where cards go, for the start-up line: the channel, and the tiers told by DM."""
+    by_dm = [f"{tier.value} {mode}" for tier, mode in team.notify.items() if mode != "channel"]
+    if team.dm_reps:
+        by_dm.append("others both")
+    return team.channel + (f" ({', '.join(by_dm)})" if by_dm else "")
 
 
 def _listen(api: FastAPI, host: str, port: int, log_json: bool) -> None:

@@ -186,7 +186,11 @@ class SlackSurface:
     def find_card(
         self, *, channel: str, handoff_ids: frozenset[int], since: float
     ) -> Posted | None:
-        """Looks through recent channel history for a card of one of the lead's hand-offs."""
+        """Looks through recent channel history for a card of one of the lead's hand-offs
+        (for a card sent to a rep's user id, the history of the app's DM with them)."""
+        if channel[:1] in ("U", "W"):  # history wants the DM's own id (D…), not the user's
+            opened = self._call(self.client.conversations_open, users=channel)
+            channel = str(opened["channel"]["id"])
         response = self._call(
             self.client.conversations_history,
             channel=channel,

@@ -7,7 +7,6 @@ $HANDOFF_TEST_POSTGRES_URL is set (a fresh schema).
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
@@ -16,26 +15,17 @@ from pathlib import Path
 import httpx
 
 from bot.sandbox.slack_api import SlackSandbox
-from tests.bench.common import Result, bench_databases
+from tests.bench.common import BENCH_TOKEN, Result, bench_databases, serve_env
 from tests.helpers import RULES_TOML, TEAM_TOML, demo, lead_body, running_serve
 
 LEADS = 30
-TOKEN = "bench-token-0123456789abcdef0123456789"
 
 
 def _measure(database_url: str, folder: Path) -> list[float]:
     """Gets the milliseconds from each post to its card, one lead a second."""
     (folder / "handoff.toml").write_text(RULES_TOML + TEAM_TOML)
     with SlackSandbox() as sandbox:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "HANDOFF_API_TOKEN": TOKEN,
-            "SLACK_BOT_TOKEN": "xoxb-bench",
-            "SLACK_SIGNING_SECRET": "bench-secret",
-            "SLACK_API_URL": sandbox.url,
-        }
-        env.pop("SLACK_APP_TOKEN", None)
+        env = serve_env(database_url, sandbox.url)
         latencies = []
         with running_serve(folder, env) as url, httpx.Client(base_url=url, timeout=10) as client:
             time.sleep(2)  # the worker takes its lease
@@ -43,7 +33,7 @@ def _measure(database_url: str, folder: Path) -> list[float]:
                 began = time.time()
                 body = lead_body(f"S{number}", employees=100, country="US", activities=[demo()])
                 response = client.post(
-                    "/api/leads", json=body, headers={"Authorization": f"Bearer {TOKEN}"}
+                    "/api/leads", json=body, headers={"Authorization": f"Bearer {BENCH_TOKEN}"}
                 )
                 response.raise_for_status()
                 while len(sandbox.calls_to("chat.postMessage")) <= number:
