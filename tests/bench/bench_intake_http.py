@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.bench.common import Result, bench_databases
+from tests.bench.common import Result, bench_databases, children_peak_mb
 from tests.helpers import RULES_TOML, TEAM_TOML, running_serve
 
 CLIENTS = 16
@@ -135,6 +135,17 @@ def _http(label: str, database_url: str, folder: Path) -> list[Result]:
                 details=details,
             )
         )
+        peak = children_peak_mb()  # after both loads, the worker's sends included
+    results.append(
+        Result(
+            f"peak memory of handoff serve under the intake load, {label}",
+            peak,
+            "MB",
+            150,
+            higher_is_better=False,
+            details={"measure": "VmHWM of the serve process", "database": label},
+        )
+    )
     return results
 
 

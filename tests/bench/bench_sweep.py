@@ -1,7 +1,9 @@
-"""One SLA sweep over 100,000 pending hand-offs on SQLite: none due, then 1,000 due.
+"""One SLA sweep (the work the worker does every minute) as the pending hand-offs grow:
+10,000, 100,000 and 1,000,000, none of them due, then 1,000 of the 1,000,000 due. On
+SQLite and on PostgreSQL (when $HANDOFF_TEST_POSTGRES_URL is set).
 
-The hand-offs are written straight into a migrated database (bulk inserts), then one
-`sweep(session, now)` is timed: the work the worker does every minute.
+The hand-offs (with their leads and scores) are written straight into a migrated
+database, then one `sweep(session, now)` is timed at each size.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, update
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
@@ -21,11 +23,11 @@ from bot.handoffs.sweep import sweep
 from bot.handoffs.team import sync_team
 from store.db import make_engine
 from store.migrate import upgrade
-from store.models import Handoff, Lead, ScoreSnapshot, table
-from tests.bench.common import Result
+from store.models import Handoff, table
+from tests.bench.common import Result, analyze, bench_databases, bulk_insert
 from tests.helpers import team
 
-PENDING = 100_000
+SIZES = (10_000, 100_000, 1_000_000)
 DUE = 1_000
 REPO = Path(__file__).resolve().parents[2]
 SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").read_text())["sla"])
@@ -33,63 +35,65 @@ SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").rea
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
-def _fill(engine: Engine) -> None:
+def _fill(engine: Engine, ids: range) -> None:
+    """Writes pending hand-offs `ids`, due in three days, with their leads and scores."""
     created = NOW - timedelta(minutes=1)
     later = NOW + timedelta(days=3)
-    with engine.begin() as connection:
-        connection.execute(
-            insert(table(Lead)),
-            [
-                {
-                    "id": i,
-                    "source_system": "bench",
-                    "external_id": f"L{i}",
-                    "attributes": {},
-                    "disposition": "open",
-                    "created_at": created,
-                    "updated_at": created,
-                    "first_name": f"Lead {i}",
-                }
-                for i in range(1, PENDING + 1)
-            ],
-        )
-        connection.execute(
-            insert(table(ScoreSnapshot)),
-            [
-                {
-                    "id": i,
-                    "lead_id": i,
-                    "fit": 40,
-                    "intent": 40,
-                    "total": 80,
-                    "tier": "sql",
-                    "routable": True,
-                    "factors": [],
-                    "rules_version": "bench",
-                    "computed_at": created,
-                }
-                for i in range(1, PENDING + 1)
-            ],
-        )
-        connection.execute(
-            insert(table(Handoff)),
-            [
-                {
-                    "id": i,
-                    "lead_id": i,
-                    "snapshot_id": i,
-                    "rep_id": 1 + i % 3,
-                    "tier": "sql",
-                    "status": "pending",
-                    "channel": "C0123LEADS",
-                    "created_at": created,
-                    "due_at": later,
-                    "warn_at": later - timedelta(hours=1),
-                    "policy_version": "bench",
-                }
-                for i in range(1, PENDING + 1)
-            ],
-        )
+    warn = later - timedelta(hours=1)
+    bulk_insert(
+        engine,
+        "lead",
+        [
+            "id",
+            "source_system",
+            "external_id",
+            "first_name",
+            "attributes",
+            "disposition",
+            "created_at",
+            "updated_at",
+        ],
+        ((i, "bench", f"L{i}", f"Lead {i}", "{}", "open", created, created) for i in ids),
+    )
+    bulk_insert(
+        engine,
+        "score_snapshot",
+        [
+            "id",
+            "lead_id",
+            "fit",
+            "intent",
+            "total",
+            "tier",
+            "routable",
+            "factors",
+            "rules_version",
+            "computed_at",
+        ],
+        ((i, i, 40, 40, 80, "sql", True, "[]", "bench", created) for i in ids),
+    )
+    bulk_insert(
+        engine,
+        "handoff",
+        [
+            "id",
+            "lead_id",
+            "snapshot_id",
+            "rep_id",
+            "tier",
+            "status",
+            "channel",
+            "created_at",
+            "due_at",
+            "warn_at",
+            "policy_version",
+        ],
+        (
+            (i, i, i, 1 + i % 3, "sql", "pending", "C0123LEADS", created, later, warn, "bench")
+            for i in ids
+        ),
+    )
+    analyze(engine)
 
 
 def _sweep(engine: Engine) -> tuple[float, int]:
@@ -101,38 +105,45 @@ def _sweep(engine: Engine) -> tuple[float, int]:
 
 
 def run() -> list[Result]:
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'sweep.db'}")
-        upgrade(engine)
-        sync_team(engine=engine, team=team())
-        _fill(engine)
-        idle = [_sweep(engine) for _ in range(5)]
-        assert all(count == 0 for _, count in idle), idle
-        handoffs = table(Handoff)
-        with engine.begin() as connection:
-            connection.execute(
-                update(handoffs)
-                .where(handoffs.c.id <= DUE)
-                .values(due_at=NOW - timedelta(minutes=5), warn_at=NOW - timedelta(hours=1))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp), "sweep") as found:
+        for label, url in found:
+            engine = make_engine(url)
+            upgrade(engine)
+            sync_team(engine=engine, team=team())
+            filled = 0
+            for size in SIZES:
+                _fill(engine, range(filled + 1, size + 1))
+                filled = size
+                idle = [_sweep(engine) for _ in range(5)]
+                assert all(count == 0 for _, count in idle), idle
+                results.append(
+                    Result(
+                        f"sweep, {label}: {size:,} pending, none due (median of 5)",
+                        statistics.median(ms for ms, _ in idle),
+                        "ms",
+                        50,
+                        higher_is_better=False,
+                        details={"pending": size},
+                    )
+                )
+            handoffs = table(Handoff)
+            with engine.begin() as connection:
+                connection.execute(
+                    update(handoffs)
+                    .where(handoffs.c.id <= DUE)
+                    .values(due_at=NOW - timedelta(minutes=5), warn_at=NOW - timedelta(hours=1))
+                )
+            busy_ms, queued = _sweep(engine)
+            engine.dispose()
+            results.append(
+                Result(
+                    f"sweep, {label}: {filled:,} pending, {DUE:,} due: all queued",
+                    busy_ms,
+                    "ms",
+                    2000,
+                    higher_is_better=False,
+                    details={"pending": filled, "due": DUE, "queued": queued},
+                )
             )
-        busy_ms, queued = _sweep(engine)
-        engine.dispose()
-    details = {"pending": PENDING, "due": DUE, "database": "sqlite", "queued": queued}
-    return [
-        Result(
-            "sweep: 100,000 pending, none due (median of 5)",
-            statistics.median(ms for ms, _ in idle),
-            "ms",
-            50,
-            higher_is_better=False,
-            details=details,
-        ),
-        Result(
-            "sweep: 100,000 pending, 1,000 due: all queued",
-            busy_ms,
-            "ms",
-            2000,
-            higher_is_better=False,
-            details=details,
-        ),
-    ]
+    return results

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
 from store.db import make_engine
@@ -51,6 +52,24 @@ class Result:
         }
 
 
+BENCH_TOKEN = "bench-token-0123456789abcdef0123456789"
+
+
+def serve_env(database_url: str, slack_api_url: str) -> dict[str, str]:
+    """Gets the environment of a `handoff serve` under benchmark: the database, the API
+    token (BENCH_TOKEN) and Slack at the sandbox's URL (by HTTP, not Socket Mode)."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "HANDOFF_API_TOKEN": BENCH_TOKEN,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": "bench-secret",
+        "SLACK_API_URL": slack_api_url,
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
 @contextmanager
 def bench_databases(folder: Path, name: str) -> Iterator[list[tuple[str, str]]]:
     """Gets (label, URL) for a fresh SQLite file and, when $HANDOFF_TEST_POSTGRES_URL is
@@ -69,3 +88,56 @@ def bench_databases(folder: Path, name: str) -> Iterator[list[tuple[str, str]]]:
         if base:
             with make_engine(base).begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def bulk_insert(
+    engine: Engine, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Writes rows straight into a table, the fastest way each database takes them:
+    SQLite's executemany (times as the naive UTC text UTCDateTime stores), PostgreSQL's
+    COPY. Used to fill a benchmark's database; the code under test never writes this way."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        names = ", ".join(columns)
+        if engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" for _ in columns)
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                [[_sqlite(value) for value in row] for row in rows],
+            )
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def analyze(engine: Engine) -> None:
+    """Refreshes the planner's statistics after a fill, as a database in use has them."""
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+def _sqlite(value: Any) -> Any:
+    if isinstance(value, datetime):  # SQLAlchemy's SQLite DateTime text, naive UTC
+        return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return value
+
+
+def children_peak_mb() -> float:
+    """Gets the peak resident memory (VmHWM, in MB) of this process's child processes,
+    the largest of them: a `handoff serve` started by the benchmark. Linux only (/proc)."""
+    peaks = [0.0]
+    for listing in Path("/proc/self/task").glob("*/children"):
+        for pid in listing.read_text().split():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:  # it ended meanwhile
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)
