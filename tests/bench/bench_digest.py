@@ -99,43 +99,14 @@ def _fill(engine: Engine, ids: range) -> None:
     analyze(engine)
 
 
-LEAD = [
-    "id",
-    "source_system",
-    "external_id",
-    "source",
-    "attributes",
-    "disposition",
-    "created_at",
-    "updated_at",
-]
-SNAPSHOT = [
-    "id",
-    "lead_id",
-    "fit",
-    "intent",
-    "total",
-    "tier",
-    "routable",
-    "factors",
-    "rules_version",
-    "computed_at",
-]
-HANDOFF = [
-    "id",
-    "lead_id",
-    "snapshot_id",
-    "rep_id",
-    "tier",
-    "status",
-    "created_at",
-    "due_at",
-    "decided_at",
-    "reject_reason",
-    "reject_note",
-]
-NOTIFICATION = ["key", "kind", "handoff_id", "level", "created_at"]
-OUTCOME = ["lead_id", "stage", "amount", "occurred_at", "created_at"]
+LEAD = "id source_system external_id source attributes disposition created_at updated_at"
+SNAPSHOT = "id lead_id fit intent total tier routable factors rules_version computed_at"
+HANDOFF = (
+    "id lead_id snapshot_id rep_id tier status created_at due_at decided_at reject_reason"
+    " reject_note"
+)
+NOTIFICATION = "key kind handoff_id level created_at"
+OUTCOME = "lead_id stage amount occurred_at created_at"
 
 
 def _timed(step: Callable[[], DigestNumbers]) -> tuple[float, DigestNumbers]:

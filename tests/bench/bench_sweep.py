@@ -43,51 +43,20 @@ def _fill(engine: Engine, ids: range) -> None:
     bulk_insert(
         engine,
         "lead",
-        [
-            "id",
-            "source_system",
-            "external_id",
-            "first_name",
-            "attributes",
-            "disposition",
-            "created_at",
-            "updated_at",
-        ],
+        "id source_system external_id first_name attributes disposition created_at updated_at",
         ((i, "bench", f"L{i}", f"Lead {i}", "{}", "open", created, created) for i in ids),
     )
     bulk_insert(
         engine,
         "score_snapshot",
-        [
-            "id",
-            "lead_id",
-            "fit",
-            "intent",
-            "total",
-            "tier",
-            "routable",
-            "factors",
-            "rules_version",
-            "computed_at",
-        ],
+        "id lead_id fit intent total tier routable factors rules_version computed_at",
         ((i, i, 40, 40, 80, "sql", True, "[]", "bench", created) for i in ids),
     )
     bulk_insert(
         engine,
         "handoff",
-        [
-            "id",
-            "lead_id",
-            "snapshot_id",
-            "rep_id",
-            "tier",
-            "status",
-            "channel",
-            "created_at",
-            "due_at",
-            "warn_at",
-            "policy_version",
-        ],
+        "id lead_id snapshot_id rep_id tier status channel created_at due_at warn_at"
+        " policy_version",
         (
             (i, i, i, 1 + i % 3, "sql", "pending", "C0123LEADS", created, later, warn, "bench")
             for i in ids

@@ -90,22 +90,21 @@ def bench_databases(folder: Path, name: str) -> Iterator[list[tuple[str, str]]]:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
-def bulk_insert(
-    engine: Engine, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-) -> None:
-    """Writes rows straight into a table, the fastest way each database takes them:
+def bulk_insert(engine: Engine, table: str, columns: str, rows: Iterable[Sequence[Any]]) -> None:
+    """Writes rows (values for the space-separated `columns`) straight into a table, the
+    fastest way each database takes them:
     SQLite's executemany (times as the naive UTC text UTCDateTime stores), PostgreSQL's
     COPY. Used to fill a benchmark's database; the code under test never writes this way."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        names = ", ".join(columns)
+        names = ", ".join(columns.split())
         if engine.dialect.name == "postgresql":
             with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
-            marks = ", ".join("?" for _ in columns)
+            marks = ", ".join("?" for _ in columns.split())
             cursor.executemany(
                 f"INSERT INTO {table} ({names}) VALUES ({marks})",
                 [[_sqlite(value) for value in row] for row in rows],
