@@ -9,10 +9,10 @@ middleware.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -21,21 +21,26 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
-from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.slack.deps import Deps
 from bot.slack.listeners import commands, feedback, home
 from bot.slack.listeners import decisions as listeners
-from store.models import NotificationKind
-from store.outbox import claim_notification
+from bot.slack.once import ONCE, first_time
 
 log = logging.getLogger(__name__)
+LISTENERS = 32  # clicks worked on at once (each after its ack)
 
 
 def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     """Builds the Bolt app and registers every listener."""
-    app = App(client=client, signing_secret=signing_secret, token_verification_enabled=False)
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        # A listener keeps its thread after the ack while it does the work; with Bolt's
+        # default of 5 threads, the 6th simultaneous click would wait for one to ack.
+        listener_executor=ThreadPoolExecutor(max_workers=LISTENERS, thread_name_prefix="slack"),
+    )
 
     @app.middleware
     def add_deps(context: dict[str, Any], next: Callable[[], BoltResponse]) -> BoltResponse:
@@ -43,9 +48,16 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
         return next()
 
     @app.middleware
-    def once(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    def once(
+        req: BoltRequest, context: dict[str, Any], next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
         """A request Slack sent before (an event redelivered with X-Slack-Retry-Num, or the
-        same interaction replayed) is answered without doing its work again."""
+        same interaction replayed) is answered without doing its work again. A button's
+        check waits until its listener has acked (`repeated`): a write before the ack
+        would queue the ack behind every other click's decision for the database."""
+        if (req.body or {}).get("type") == "block_actions":
+            context[ONCE] = partial(first_time, deps.engine, req, deps.clock())
+            return next()
         if not first_time(deps.engine, req, deps.clock()):
             log.info("Ignored a repeated Slack request (%s)", req.body.get("type"))
             return BoltResponse(status=200, body="")
@@ -63,30 +75,6 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
     home.register(app)
     commands.register(app)
     return app
-
-
-def first_time(engine: Engine, req: BoltRequest, now: datetime) -> bool:
-    """Records a Slack request's identity once; False when it was seen before. An event is
-    itself by its event_id; anything else (clicks, dialogs, commands) by its exact bytes,
-    which carry a fresh action_ts or trigger_id on every real click."""
-    body = req.body or {}
-    if body.get("type") in ("url_verification", "ssl_check") or req.mode == "socket_mode":
-        return True  # no work to repeat; Socket Mode acknowledges by envelope
-    if body.get("type") == "event_callback" and body.get("event_id"):
-        key = f"slack-event:{body['event_id']}"
-    else:
-        key = f"slack-request:{hashlib.sha256(req.raw_body.encode()).hexdigest()}"
-    with Session(engine) as session:
-        first = claim_notification(
-            session=session,
-            key=key,
-            kind=NotificationKind.SLACK_REQUEST,
-            handoff_id=None,
-            level=0,
-            now=now,
-        )
-        session.commit()
-    return first
 
 
 def mount(api: FastAPI, app: App, *, signing_secret: str, path: str = "/slack/events") -> None:

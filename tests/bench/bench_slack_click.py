@@ -148,7 +148,7 @@ def run() -> list[Result]:
             "Accept click p99 / bare Bolt p99",
             ours_p99 / bare_p99,
             "x",
-            2.0,
+            1.2,
             higher_is_better=False,
             details=details,
         ),

@@ -30,6 +30,7 @@ from bot.slack.listeners.dms import (
     tell,
 )
 from bot.slack.listeners.home import publish_home
+from bot.slack.once import repeated
 from bot.slack.text import decision_text, reject_problem_text
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,8 @@ def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
 def _button(step: Any) -> Any:
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
+        if repeated(context):
+            return  # Slack sent this click before: its work is done
         handoff_id, actor = _clicked(body)
         sla = context["deps"].sla
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, sla=sla)
@@ -121,6 +124,8 @@ def _manager_button(step: Any, *, needs: tuple[str, ...] = ()) -> Any:
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
+        if repeated(context):
+            return  # Slack sent this click before: its work is done
         handoff_id, actor = _clicked(body)
         deps = context["deps"]
         extra = {name: getattr(deps, name) for name in needs}
@@ -142,6 +147,8 @@ def _told(
 def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Pick the new owner: the manager moves the lead to the rep they chose."""
     ack()
+    if repeated(context):
+        return  # Slack sent this click before: its work is done
     selected = (body["actions"][0].get("selected_option") or {}).get("value") or ""
     handoff, _, to = selected.partition(":")
     actor = Actor(body["user"]["id"])
@@ -171,6 +178,8 @@ def on_reject_button(
 ) -> None:
     """Reject: opens the dialog, if the clicker may decide."""
     ack()
+    if repeated(context):
+        return  # Slack sent this click before: its work is done
     handoff_id, actor = _clicked(body)
     deps = context["deps"]
     with Session(deps.engine) as session:
@@ -202,6 +211,8 @@ def on_reject_reason(
     """A reason chosen in the reject dialog: the note says "required" at once when that
     reason needs one (and optional again when it does not)."""
     ack()
+    if repeated(context):
+        return  # Slack sent this click before: its work is done
     view = body.get("view") or {}
     selected = (body["actions"][0].get("selected_option") or {}).get("value")
     reason = next((r for r in context["deps"].reasons if r.code == selected), None)

@@ -30,6 +30,7 @@ from bot.slack.listeners.dms import (
     settle_line,
     tell,
 )
+from bot.slack.once import repeated
 from bot.slack.text import decision_text, mrkdwn
 from store.models import Feedback
 
@@ -65,6 +66,8 @@ def _record(context: BoltContext, handoff_id: int, actor: Actor, **kwargs: Any) 
 def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """An answer button: recorded at once, but "Not a fit", which asks why first."""
     ack()
+    if repeated(context):
+        return  # Slack sent this click before: its work is done
     action = body["actions"][0]
     given = Feedback(str(action["action_id"]).partition(":")[2])
     handoff_id, actor = int(action["value"]), Actor(body["user"]["id"])
