@@ -26,6 +26,7 @@ FIT = "fit"
 INTENT = "intent"
 TOTAL = "total"  # the axis of the cut total_max makes
 _DAY = 86400.0
+_MEMO_SIZE = 4096  # per field rule: the distinct values whose result is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,26 +116,55 @@ def compiled(rules: ScoringRules) -> CompiledRules:
 
 
 class _FieldCheck:
-    __slots__ = ("block", "field", "label", "points", "test")
+    __slots__ = ("block", "factor", "field", "label", "memo", "points", "test")
 
-    def __init__(self, rule: FieldRule | DisqualifyRule | IntentRule) -> None:
+    def __init__(self, rule: FieldRule | DisqualifyRule | IntentRule, axis: str) -> None:
         assert rule.field is not None
         self.label = rule.label
         self.field = rule.field
         self.points = rule.points
         self.block = isinstance(rule, DisqualifyRule) and rule.block
+        self.factor = Factor(rule.label, axis, rule.points)  # the same whenever it fires
         name = rule.matcher_name()
         assert name is not None
         self.test: Matcher = compile_matcher(name, rule.matcher_value())
+        # Results for values already seen: most fields take few distinct values. Only
+        # str and int values (exactly those types): no two of them are equal, whereas
+        # 1 == 1.0 == True, which the matchers tell apart.
+        self.memo: dict[str | int, bool] = {}
+
+    def matches(self, value: Any) -> bool:
+        """Tells whether a lead's value for the field fires the rule."""
+        kind = type(value)
+        if kind is not str and kind is not int:
+            return self.test(value)
+        hit = self.memo.get(value)
+        if hit is None:
+            hit = self.test(value)
+            if len(self.memo) < _MEMO_SIZE:
+                self.memo[value] = hit
+        return hit
 
 
 class _ActivityCheck:
-    __slots__ = ("cap", "half", "kinds", "label", "min_count", "per_occurrence", "points", "window")
+    __slots__ = (
+        "cap",
+        "half",
+        "kind",
+        "kinds",
+        "label",
+        "min_count",
+        "per_occurrence",
+        "points",
+        "window",
+    )
 
     def __init__(self, rule: IntentRule) -> None:
         assert rule.activity is not None
         self.label = rule.label
         self.kinds = frozenset(rule.activity)
+        # The one kind the rule counts, if it counts one (found without scanning them all).
+        self.kind = next(iter(self.kinds)) if len(self.kinds) == 1 else None
         self.points = rule.points
         self.min_count = rule.min_count
         self.per_occurrence = rule.per_occurrence
@@ -142,9 +172,21 @@ class _ActivityCheck:
         self.window = math.inf if rule.within_days is None else rule.within_days
         self.half = rule.half_life_days
 
-    def raw_points(self, ages: Sequence[tuple[str, float]]) -> float | None:
-        """Gets the rule's points before its cap, or None when it does not fire."""
-        matching = [age for kind, age in ages if kind in self.kinds and age <= self.window]
+    def raw_points(
+        self, ages: Sequence[tuple[str, float]], by_kind: Mapping[str, list[float]]
+    ) -> float | None:
+        """Gets the rule's points before its cap, or None when it does not fire.
+
+        `by_kind` holds the same ages as `ages`, by kind, each list in the order of `ages`.
+        """
+        if self.kind is None:
+            matching = [age for kind, age in ages if kind in self.kinds and age <= self.window]
+        elif self.kind not in by_kind:
+            return None
+        elif self.window == math.inf:
+            matching = by_kind[self.kind]
+        else:
+            matching = [age for age in by_kind[self.kind] if age <= self.window]
         if len(matching) < self.min_count:
             return None
         if self.per_occurrence:
@@ -166,8 +208,8 @@ class CompiledRules:
         self.routing = rules.routing
         self.min_rank = rules.routing.min_tier.rank
         fit_rules: list[FieldRule | DisqualifyRule] = [*rules.fit, *rules.disqualify]
-        self.fit_checks = [_FieldCheck(rule) for rule in fit_rules]
-        self.intent_fields = [_FieldCheck(r) for r in rules.intent if r.field is not None]
+        self.fit_checks = [_FieldCheck(rule, FIT) for rule in fit_rules]
+        self.intent_fields = [_FieldCheck(r, INTENT) for r in rules.intent if r.field is not None]
         self.intent_activities = [_ActivityCheck(r) for r in rules.intent if r.activity]
 
     def score(
@@ -176,9 +218,9 @@ class CompiledRules:
         """Scores one lead at the instant `now`."""
         factors: list[Factor] = []
         blocks: list[str] = []
-        fit = self._field_points(lead, self.fit_checks, FIT, factors, blocks)
+        fit = self._field_points(lead, self.fit_checks, factors, blocks)
         fit = _limit(fit, self.rules.limits.fit_max, "Fit", FIT, factors)
-        intent = self._field_points(lead, self.intent_fields, INTENT, factors, blocks)
+        intent = self._field_points(lead, self.intent_fields, factors, blocks)
         intent += self._activity_points(activities, now, factors)
         intent = _limit(intent, self.rules.limits.intent_max, "Intent", INTENT, factors)
         total = _limit(fit + intent, self.rules.limits.total_max, "Total", TOTAL, factors)
@@ -197,15 +239,14 @@ class CompiledRules:
     def _field_points(
         lead: Mapping[str, Any],
         checks: list[_FieldCheck],
-        axis: str,
         factors: list[Factor],
         blocks: list[str],
     ) -> float:
         points = 0.0
         for check in checks:
-            if check.test(lead.get(check.field)):
+            if check.matches(lead.get(check.field)):
                 points += check.points
-                factors.append(Factor(check.label, axis, check.points))
+                factors.append(check.factor)
                 if check.block:
                     blocks.append(check.label)
         return points
@@ -222,9 +263,12 @@ class CompiledRules:
             for a in activities
             if (age := (now - a.occurred_at).total_seconds() / _DAY) >= 0
         ]
+        by_kind: dict[str, list[float]] = {}
+        for kind, age in ages:
+            by_kind.setdefault(kind, []).append(age)
         points = 0.0
         for check in self.intent_activities:
-            raw = check.raw_points(ages)
+            raw = check.raw_points(ages, by_kind)
             if raw is None:
                 continue
             factors.append(Factor(check.label, INTENT, raw))

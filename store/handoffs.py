@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlmodel import Session
 
+from store.leads import insert_ids
 from store.models import (
     Handoff,
     HandoffStatus,
@@ -39,9 +40,7 @@ def add_snapshots(*, session: Session, rows: Sequence[dict[str, Any]]) -> list[i
     """Records scores; gets their ids, in the order given."""
     if not rows:
         return []
-    snapshots = table(ScoreSnapshot)  # Core, not the ORM's bulk layer: faster
-    statement = insert(snapshots).returning(snapshots.c.id, sort_by_parameter_order=True)
-    return [row.id for row in session.connection().execute(statement, list(rows))]
+    return insert_ids(session=session, model=ScoreSnapshot, rows=rows, key="lead_id")
 
 
 def add_shadow_scores(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -87,8 +86,7 @@ def create_handoffs(*, session: Session, rows: Sequence[dict[str, Any]]) -> list
         for row in rows
     ]
     handoffs = table(Handoff)
-    statement = insert(handoffs).returning(handoffs.c.id, sort_by_parameter_order=True)
-    ids = [row.id for row in session.connection().execute(statement, values)]
+    ids = insert_ids(session=session, model=Handoff, rows=values, key="lead_id")
     # A hand-off that starts a chain is its own chain.
     session.connection().execute(
         update(handoffs)

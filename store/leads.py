@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -45,6 +45,25 @@ def insert_for(session: Session, model: type[SQLModel]) -> postgresql.Insert | s
     target = table(model)
     dialect = session.get_bind().dialect.name
     return postgresql.insert(target) if dialect == "postgresql" else sqlite.insert(target)
+
+
+def insert_ids(
+    *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
+) -> list[int]:
+    """Inserts rows; gets their ids in the order given. `key` names a column whose value
+    tells the rows apart when no two rows share it (a batch's lead_id, one row a lead)."""
+    target = table(model)
+    keys = [row[key] for row in rows]
+    connection = session.connection()
+    if len(set(keys)) == len(keys):
+        # Matched by key, so the rows go in a few multi-row statements. Asking the
+        # database for RETURNING in parameter order instead makes SQLAlchemy insert one
+        # row per statement on SQLite (it has no sentinel to sort by there).
+        statement = insert(target).returning(target.c.id, target.c[key])
+        found = {row_key: row_id for row_id, row_key in connection.execute(statement, list(rows))}
+        return [found[row_key] for row_key in keys]
+    statement = insert(target).returning(target.c.id, sort_by_parameter_order=True)
+    return [row.id for row in connection.execute(statement, list(rows))]
 
 
 def load_leads(

@@ -181,6 +181,7 @@ def _csv_records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, An
     duplicates = sorted({name for name in columns if name and columns.count(name) > 1})
     if duplicates:
         raise FileProblem(f"{path}:1: duplicate column names: {', '.join(duplicates)}")
+    named = all(columns)  # else the values of unnamed columns are dropped
     end = reader.line_num
     while True:
         start = end + 1
@@ -193,7 +194,7 @@ def _csv_records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, An
             yield start, f"not valid CSV: {exc}"
             continue
         end = reader.line_num
-        if not values or all(not value.strip() for value in values):
+        if not "".join(values).strip():  # no values, or only blank ones
             continue
         if end > start and len(values) != len(columns):
             # A quote opened in this row and closed lines later: those lines were read as
@@ -209,7 +210,10 @@ def _csv_records(path: Path, handle: TextIO) -> Iterator[tuple[int, dict[str, An
         if len(values) > len(columns):
             yield start, f"{len(values)} values but the header has {len(columns)} columns"
             continue
-        yield start, {name: value for name, value in zip(columns, values, strict=False) if name}
+        if named:
+            yield start, dict(zip(columns, values, strict=False))
+        else:
+            yield start, {name: value for name, value in zip(columns, values, strict=False) if name}
 
 
 def columns_of(path: Path) -> list[str] | None:
@@ -299,6 +303,7 @@ def _no_column(path: Path, column: str, columns: list[str], option: str) -> str:
 
 
 ACTIVITY_KEYS = ("lead_id", "kind", "occurred_at")
+_NOT_PROPERTIES = frozenset((*ACTIVITY_KEYS, "id"))
 
 
 def read_activities(path: Path) -> Iterator[ActivityRow | RowError]:
@@ -326,7 +331,7 @@ def _activity(path: Path, line: int, record: dict[str, Any]) -> ActivityRow | Ro
         return RowError(path, line, f"`occurred_at` {when!r} is not an ISO 8601 date-time")
     properties = record.get("properties")
     if not isinstance(properties, dict):
-        properties = {k: v for k, v in record.items() if k not in (*ACTIVITY_KEYS, "id")}
+        properties = {k: v for k, v in record.items() if k not in _NOT_PROPERTIES}
     return ActivityRow(
         line=line,
         lead_id=str(record["lead_id"]).strip(),

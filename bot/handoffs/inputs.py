@@ -113,11 +113,15 @@ def _not_a_number(value: Any) -> Any:
 
 
 Instant = Annotated[datetime, BeforeValidator(_not_a_number)]
+_PLAIN = (int, bool, datetime)  # types that hold neither text nor a float
 
 
 def storable(value: Any, where: str = "") -> Any:
     """Checks that a value can be stored as given, in text and JSON columns of both
     databases: no NUL character in any text, no NaN or infinite number, at any depth."""
+    kind = type(value)
+    if value is None or kind in _PLAIN or (kind is str and "\x00" not in value):
+        return value  # the usual values, told at once (this runs for every field of a row)
     if isinstance(value, str) and "\x00" in value:
         raise ValueError(f"{where + ': ' if where else ''}contains a NUL character (\\u0000)")
     if isinstance(value, float) and not math.isfinite(value):
@@ -213,7 +217,8 @@ class LeadIn(BaseModel):
         """Gets the lead's stored fields (those given in the request only, so a partial
         update leaves the other fields as they were)."""
         given = self.model_fields_set - {"source_system", "external_id", "activities"}
-        values = {name: getattr(self, name) for name in given if name in type(self).model_fields}
+        known = type(self).model_fields
+        values = {name: getattr(self, name) for name in given if name in known}
         if self.attributes:
             values["attributes"] = self.attributes
         return values

@@ -116,20 +116,21 @@ def _unique_runs(leads: Sequence[LeadIn]) -> list[list[LeadIn]]:
 
 def _ingest_unique(session: Session, leads: list[LeadIn], context: Context) -> list[Intake]:
     keys = [(lead.source_system, lead.external_id) for lead in leads]
+    values = [lead.values() for lead in leads]
     # Insert first: a new lead costs one statement; those that already exist are skipped
     # by the insert, then read (and locked) to be updated.
     ids = insert_leads(
         session=session,
         rows=[
-            {"source_system": lead.source_system, "external_id": lead.external_id, **lead.values()}
-            for lead in leads
+            {"source_system": key[0], "external_id": key[1], **given}
+            for key, given in zip(keys, values, strict=True)
         ],
         now=context.now,
     )
     stored = load_leads(session=session, keys=[k for k in keys if k not in ids], lock=True)
     states = [
-        _state(session, lead, key, stored, ids, context.now)
-        for lead, key in zip(leads, keys, strict=True)
+        _state(session, lead.external_id, given, key, stored, ids, context.now)
+        for lead, given, key in zip(leads, values, keys, strict=True)
     ]
     rows = [
         {**activity.row(), "lead_id": state.id}
@@ -153,22 +154,20 @@ def _given(lead: LeadIn) -> list[tuple[str, datetime]]:
 
 def _state(
     session: Session,
-    lead: LeadIn,
+    external_id: str,
+    values: dict[str, Any],
     key: LeadKey,
     stored: dict[LeadKey, dict[str, Any]],
     ids: dict[LeadKey, int],
     now: datetime,
 ) -> _Lead:
-    values = lead.values()
     if key in ids:
-        return _Lead(ids[key], lead.external_id, True, LeadDisposition.OPEN, lead_fields(values))
+        return _Lead(ids[key], external_id, True, LeadDisposition.OPEN, lead_fields(values))
     row = stored[key]
     changes = merged(row, values)
     if changes:
         update_lead(session=session, lead_id=row["id"], values=changes, now=now)
-    return _Lead(
-        row["id"], lead.external_id, False, row["disposition"], lead_fields({**row, **changes})
-    )
+    return _Lead(row["id"], external_id, False, row["disposition"], lead_fields({**row, **changes}))
 
 
 def ingest_activity(

@@ -5,19 +5,21 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import DateTime, Engine, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel
 
 from store.db import make_engine
 from store.migrate import current_revision, head_revision, upgrade
 from store.models import Handoff, Lead, ScoreSnapshot
+from store.types import UTCDateTime
 from tests.helpers import REPO
 
 
@@ -41,6 +43,24 @@ def test_datetimes_come_back_aware_utc(engine: Engine) -> None:
         lead = session.scalars(select(Lead)).one()
         assert lead.created_at == datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
         assert lead.created_at.tzinfo is UTC
+
+
+def test_sqlite_stores_datetimes_as_sqlalchemy_datetime_text() -> None:
+    # UTCDateTime binds in one step on SQLite: the text must stay what DATETIME wrote.
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert ours is not None
+    assert theirs is not None
+    plus_two = timezone(timedelta(hours=2))
+    for value in (
+        datetime(2026, 11, 20, 9, 30, tzinfo=UTC),
+        datetime(2026, 11, 20, 9, 30, 1, 5, tzinfo=plus_two),
+        datetime(999, 1, 2, 3, 4, 5, 123456, tzinfo=UTC),
+    ):
+        expected = theirs(value.astimezone(UTC).replace(tzinfo=None))
+        assert ours(value) == ours(value) == expected
+    assert ours(None) is None
 
 
 def test_naive_datetimes_are_refused(engine: Engine) -> None:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from store.leads import (
     activities_by_lead,
     add_activities,
+    insert_ids,
     insert_leads,
     lead_fields,
     load_leads,
     merged,
     update_lead,
 )
+from store.models import ScoreSnapshot, table
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -92,3 +94,38 @@ def test_activities_are_added_once_per_event_id(engine: Engine) -> None:
             kind for kind, _ in activities_by_lead(session=session, lead_ids=[lead_id])[lead_id]
         )
         assert kinds == ["demo_request", "email_open"]
+
+
+def test_insert_ids_gets_ids_in_the_order_given_with_or_without_a_telling_key(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        ids = insert_leads(
+            session=session,
+            rows=[{"source_system": "web", "external_id": name} for name in "ABC"],
+            now=NOW,
+        )
+        a, b, c = (ids[("web", name)] for name in "ABC")
+
+        def snapshot(lead_id: int, total: float) -> dict[str, object]:
+            return {
+                "lead_id": lead_id,
+                "fit": 0.0,
+                "intent": 0.0,
+                "total": total,
+                "tier": "nurture",
+                "routable": False,
+                "factors": [],
+                "rules_version": "v1",
+                "computed_at": NOW,
+            }
+
+        snapshots = table(ScoreSnapshot)
+        for leads in ([c, a, b], [b, b, a]):  # each lead once, then one lead twice
+            rows = [snapshot(lead_id, float(i)) for i, lead_id in enumerate(leads)]
+            got = insert_ids(session=session, model=ScoreSnapshot, rows=rows, key="lead_id")
+            query = select(snapshots.c.id, snapshots.c.lead_id, snapshots.c.total)
+            stored = {row.id: (row.lead_id, row.total) for row in session.execute(query)}
+            assert [stored[snapshot_id] for snapshot_id in got] == [
+                (row["lead_id"], row["total"]) for row in rows
+            ]
