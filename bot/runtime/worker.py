@@ -103,7 +103,8 @@ class Worker:
         self.sweeps = 0
         self.woken, self.stopping = threading.Event(), threading.Event()
         self.waker = threading.Thread(target=self._wake_loop, name="worker-waker", daemon=True)
-        # On PostgreSQL, work queued by another process (a web-only one) wakes us too.
+        # Work queued by another process (a web-only one, an import) wakes us too: by
+        # NOTIFY on PostgreSQL, by the file's change counter on SQLite (store.notify).
         self.listener = (
             threading.Thread(
                 target=listen,

@@ -1,5 +1,5 @@
 """The worker is woken across processes: NOTIFY at commit on PostgreSQL, LISTEN in the
-worker; nothing on SQLite (the tick finds the work there)."""
+worker; on a SQLite file, the worker watches its change counter (PRAGMA data_version)."""
 
 from __future__ import annotations
 
@@ -19,11 +19,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 def test_a_committed_enqueue_wakes_a_listener_on_another_connection(engine: Engine) -> None:
-    if not listens(engine):
-        with Session(engine) as session:  # SQLite: nothing to send, nothing fails
-            notify_workers(session)
-            session.commit()
-        return
+    assert listens(engine)
     woken: list[int] = []
     stopping, ready = threading.Event(), threading.Event()
     other = make_engine(engine.url.render_as_string(hide_password=False))  # another "process"
@@ -49,3 +45,14 @@ def test_a_committed_enqueue_wakes_a_listener_on_another_connection(engine: Engi
         stopping.set()
         listener.join(timeout=10)
         other.dispose()
+
+
+def test_an_in_memory_sqlite_database_has_no_one_to_wake() -> None:
+    memory = make_engine("sqlite://")
+    try:
+        assert not listens(memory)  # no other process can share it
+        with Session(memory) as session:  # nothing to send, nothing fails
+            notify_workers(session)
+            session.commit()
+    finally:
+        memory.dispose()
