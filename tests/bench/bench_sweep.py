@@ -15,7 +15,7 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
@@ -23,7 +23,7 @@ from bot.handoffs.sweep import sweep
 from bot.handoffs.team import sync_team
 from store.db import make_engine
 from store.migrate import upgrade
-from store.models import Handoff, table
+from store.models import Handoff, Rep, table
 from tests.bench.common import Result, analyze, bench_databases, bulk_insert
 from tests.helpers import team
 
@@ -35,8 +35,9 @@ SLA = SlaConfig.model_validate(tomllib.loads((REPO / "handoff.example.toml").rea
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
-def _fill(engine: Engine, ids: range) -> None:
-    """Writes pending hand-offs `ids`, due in three days, with their leads and scores."""
+def _fill(engine: Engine, ids: range, reps: list[int]) -> None:
+    """Writes pending hand-offs `ids`, due in three days, with their leads and scores,
+    shared among `reps`."""
     created = NOW - timedelta(minutes=1)
     later = NOW + timedelta(days=3)
     warn = later - timedelta(hours=1)
@@ -58,11 +59,30 @@ def _fill(engine: Engine, ids: range) -> None:
         "id lead_id snapshot_id rep_id tier status channel created_at due_at warn_at"
         " policy_version",
         (
-            (i, i, i, 1 + i % 3, "sql", "pending", "C0123LEADS", created, later, warn, "bench")
+            (
+                i,
+                i,
+                i,
+                reps[i % len(reps)],
+                "sql",
+                "pending",
+                "C0123LEADS",
+                created,
+                later,
+                warn,
+                "bench",
+            )
             for i in ids
         ),
     )
     analyze(engine)
+
+
+def _uncapped_reps(engine: Engine) -> list[int]:
+    reps = table(Rep)
+    with engine.connect() as connection:
+        query = select(reps.c.id).where(reps.c.capacity.is_(None)).order_by(reps.c.id)
+        return list(connection.execute(query).scalars())
 
 
 def _sweep(engine: Engine) -> tuple[float, int]:
@@ -80,9 +100,12 @@ def run() -> list[Result]:
             engine = make_engine(url)
             upgrade(engine)
             sync_team(engine=engine, team=team())
+            # Held by the reps without a capacity: routing never gives a rep more than
+            # theirs, so a capped rep's pending count stays that small.
+            uncapped = _uncapped_reps(engine)
             filled = 0
             for size in SIZES:
-                _fill(engine, range(filled + 1, size + 1))
+                _fill(engine, range(filled + 1, size + 1), uncapped)
                 filled = size
                 idle = [_sweep(engine) for _ in range(5)]
                 assert all(count == 0 for _, count in idle), idle
