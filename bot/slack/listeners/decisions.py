@@ -30,7 +30,7 @@ from bot.slack.listeners.dms import (
     tell,
 )
 from bot.slack.listeners.home import publish_home
-from bot.slack.once import repeated
+from bot.slack.once import button
 from bot.slack.text import decision_text, reject_problem_text
 
 log = logging.getLogger(__name__)
@@ -95,10 +95,7 @@ def _decide(context: BoltContext, step: Any, **kwargs: Any) -> Decision:
 
 
 def _button(step: Any) -> Any:
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        if repeated(context):
-            return  # Slack sent this click before: its work is done
+    def work(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         handoff_id, actor = _clicked(body)
         sla = context["deps"].sla
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, sla=sla)
@@ -109,7 +106,7 @@ def _button(step: Any) -> Any:
         message = "" if decision.ok and not _from_home(body) else told
         _answer(client, body, context, actor.slack_id, message)
 
-    return listener
+    return button(work)
 
 
 # Accept: the first authorised click wins; the card is updated through the outbox.
@@ -122,17 +119,14 @@ def _manager_button(step: Any, *, needs: tuple[str, ...] = ()) -> Any:
     """A button on a manager's escalation DM; the result is told to the manager.
     (`needs`: what else the step takes from the listeners' deps: the team, the SLA…)"""
 
-    def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-        ack()
-        if repeated(context):
-            return  # Slack sent this click before: its work is done
+    def work(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         handoff_id, actor = _clicked(body)
         deps = context["deps"]
         extra = {name: getattr(deps, name) for name in needs}
         decision = _decide(context, step, handoff_id=handoff_id, actor=actor, **extra)
         _told(client, body, context, actor, decision)
 
-    return listener
+    return button(work)
 
 
 def _told(
@@ -144,11 +138,8 @@ def _told(
         _answer(client, body, context, actor.slack_id, text)
 
 
-def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def _pick(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Pick the new owner: the manager moves the lead to the rep they chose."""
-    ack()
-    if repeated(context):
-        return  # Slack sent this click before: its work is done
     selected = (body["actions"][0].get("selected_option") or {}).get("value") or ""
     handoff, _, to = selected.partition(":")
     actor = Actor(body["user"]["id"])
@@ -165,6 +156,8 @@ def on_pick(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCont
     _told(client, body, context, actor, decision)
 
 
+on_pick = button(_pick)
+
 # Take it: the manager accepts the lead personally.
 on_take = _manager_button(decisions.accept, needs=("sla",))
 # Remind rep: a nudge to the rep, from the manager.
@@ -173,13 +166,8 @@ on_remind = _manager_button(decisions.remind_rep, needs=("team", "reasons", "sla
 on_reassign = _manager_button(decisions.reassign_by_manager, needs=("team", "sla"))
 
 
-def on_reject_button(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+def _reject_button(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """Reject: opens the dialog, if the clicker may decide."""
-    ack()
-    if repeated(context):
-        return  # Slack sent this click before: its work is done
     handoff_id, actor = _clicked(body)
     deps = context["deps"]
     with Session(deps.engine) as session:
@@ -205,14 +193,12 @@ def on_reject_button(
     open_dialog(client, body, view.to_dict(), what="Reject")
 
 
-def on_reject_reason(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
-) -> None:
+on_reject_button = button(_reject_button)
+
+
+def _reject_reason(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """A reason chosen in the reject dialog: the note says "required" at once when that
     reason needs one (and optional again when it does not)."""
-    ack()
-    if repeated(context):
-        return  # Slack sent this click before: its work is done
     view = body.get("view") or {}
     selected = (body["actions"][0].get("selected_option") or {}).get("value")
     reason = next((r for r in context["deps"].reasons if r.code == selected), None)
@@ -228,6 +214,9 @@ def on_reject_reason(
         )
     except SlackApiError as exc:  # a newer choice redrew it first (hash_conflict), or it closed
         log.info("Reject dialog not redrawn: %s", exc.response.get("error"))
+
+
+on_reject_reason = button(_reject_reason)
 
 
 def on_reject_submit(

@@ -30,7 +30,7 @@ from bot.slack.listeners.dms import (
     settle_line,
     tell,
 )
-from bot.slack.once import repeated
+from bot.slack.once import button
 from bot.slack.text import decision_text, mrkdwn
 from store.models import Feedback
 
@@ -63,11 +63,8 @@ def _record(context: BoltContext, handoff_id: int, actor: Actor, **kwargs: Any) 
         return decisions.about(session=session, handoff_id=handoff_id, decision=decision)
 
 
-def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def _answer_button(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """An answer button: recorded at once, but "Not a fit", which asks why first."""
-    ack()
-    if repeated(context):
-        return  # Slack sent this click before: its work is done
     action = body["actions"][0]
     given = Feedback(str(action["action_id"]).partition(":")[2])
     handoff_id, actor = int(action["value"]), Actor(body["user"]["id"])
@@ -80,6 +77,9 @@ def on_answer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCo
     if not settle_after(client, body, decision, actor.slack_id, context["deps"].clock()):
         channel = (body.get("channel") or {}).get("id")
         tell(client, user=actor.slack_id, channel=channel, text=decision_text(decision))
+
+
+on_answer = button(_answer_button)
 
 
 def on_not_a_fit(
