@@ -28,7 +28,7 @@ from bot.slack.listeners import decisions as listeners
 from bot.slack.once import ONCE, first_time
 
 log = logging.getLogger(__name__)
-LISTENERS = 32  # clicks worked on at once (each after its ack)
+LISTENERS = 32  # Bolt's listener threads: a click holds one to ack, then waits for its work
 
 
 def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
@@ -37,8 +37,9 @@ def create_app(*, client: WebClient, signing_secret: str, deps: Deps) -> App:
         client=client,
         signing_secret=signing_secret,
         token_verification_enabled=False,
-        # A listener keeps its thread after the ack while it does the work; with Bolt's
-        # default of 5 threads, the 6th simultaneous click would wait for one to ack.
+        # A listener keeps its thread after the ack while its work waits its turn
+        # (bot.slack.once.button); with Bolt's default of 5 threads, the 6th click of a
+        # burst would wait for a thread before it could even ack.
         listener_executor=ThreadPoolExecutor(max_workers=LISTENERS, thread_name_prefix="slack"),
     )
 
