@@ -39,7 +39,8 @@ class OutboxEntry:
 
     @classmethod
     def dm_copy(cls, *, handoff_id: int, rep_slack_id: str) -> OutboxEntry:
-        """Posts a copy of a hand-off's card in its rep's DM."""
+        """Posts a copy of a hand-off's card in its rep's DM (or, given a channel id, in
+        that channel), not redrawn later."""
         return cls(OutboxKind.POST_DM_COPY, rep_slack_id, handoff_id, {"handoff_id": handoff_id})
 
     @classmethod

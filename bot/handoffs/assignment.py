@@ -85,7 +85,8 @@ def _row(item: NewHandoff, rep_id: int | None, reason: str | None, channel: str)
             "chain_id": chain.chain_id,
             "first_handed_at": chain.first_handed_at,
             "step": chain.step,
-            "channel": chain.channel or channel,
+            # Not posted yet: the card goes where the new hand-off's does.
+            "channel": channel if chain.message_ts is None else (chain.channel or channel),
             "message_ts": chain.message_ts,
             "posted_at": chain.posted_at,
         }
@@ -158,13 +159,22 @@ def _card_entries(
             channel = _card_channel(notify, rep, team)
             entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=channel))
         else:
-            channel = item.continues.channel or team.channel
-            if item.continues.message_ts is None:
-                # Not posted yet (still queued, or given up): post it, drawn as it stands
-                # then. The sender posts a chain's card once, whichever entry comes first.
+            posted = item.continues.message_ts is not None
+            # Not posted yet (still queued, or given up): it goes where the new hand-off's
+            # card goes (the new owner's DM in "dm" mode), drawn as it stands then; the
+            # sender posts a chain's card once, whichever entry comes first.
+            channel = (item.continues.channel if posted else None) or _card_channel(
+                notify, rep, team
+            )
+            if not posted:
                 entries.append(OutboxEntry.card(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.card_update(handoff_id=handoff_id, channel=channel))
             entries.append(OutboxEntry.moved(handoff_id=handoff_id, channel=channel))
+            if rep is None and channel[:1] in ("D", "U", "W"):
+                # The card is in a rep's DM and nobody could take the lead: a copy in the
+                # channel, where anyone may claim it.
+                copy = OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=team.channel)
+                entries.append(copy)
         if rep is not None and notify != "channel" and channel != rep:
             # a copy in the rep's direct messages (a user id posts to the app's DM)
             entries.append(OutboxEntry.dm_copy(handoff_id=handoff_id, rep_slack_id=rep))

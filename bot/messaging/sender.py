@@ -167,6 +167,12 @@ class Deliverer:
                 sla=self.sla,
             )
             channel, ts = posted_at(session=session, handoff_id=entry.handoff_id)
+            # A chain's card goes where its newest hand-off's does (moved before it went out)
+            wanted = (
+                posted_at(session=session, handoff_id=shown)[0]
+                if entry.kind is OutboxKind.POST_CARD and ts is None
+                else None
+            )
         if entry.kind is OutboxKind.POST_DM_COPY and entry.channel:
             self.pacer.wait(entry.channel)
             self.surface.post_card(channel=entry.channel, card=card)
@@ -181,7 +187,7 @@ class Deliverer:
             return
         if entry.kind is OutboxKind.POST_CARD:
             if ts is None:
-                self._post(entry, channel, card)
+                self._post(entry, wanted or channel, card)
             return
         if ts is None:
             # Nothing posted yet: the chain's post, queued before this in the channel (or

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -57,13 +58,17 @@ def repeated(context: Any) -> bool:
     return check is not None and not check()
 
 
-def button(work: Work) -> Callable[[Ack, dict[str, Any], WebClient, BoltContext], None]:
+def button(
+    work: Work, *, waits_turn: bool = True
+) -> Callable[[Ack, dict[str, Any], WebClient, BoltContext], None]:
     """Makes a button's listener: it acks at once, then does `work(body, client, context)`
-    (WORK_AT_ONCE clicks at a time), unless Slack sent this click before."""
+    (WORK_AT_ONCE clicks at a time; a button that opens or redraws a dialog does not wait
+    its turn: Slack's trigger_id expires 3 s after the click), unless Slack sent this
+    click before."""
 
     def listener(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         ack()
-        with _working:
+        with _working if waits_turn else nullcontext():
             if repeated(context):
                 return  # Slack sent this click before: its work is done
             work(body, client, context)

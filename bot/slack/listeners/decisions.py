@@ -193,7 +193,7 @@ def _reject_button(body: dict[str, Any], client: WebClient, context: BoltContext
     open_dialog(client, body, view.to_dict(), what="Reject")
 
 
-on_reject_button = button(_reject_button)
+on_reject_button = button(_reject_button, waits_turn=False)  # opens the dialog
 
 
 def _reject_reason(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -216,7 +216,7 @@ def _reject_reason(body: dict[str, Any], client: WebClient, context: BoltContext
         log.info("Reject dialog not redrawn: %s", exc.response.get("error"))
 
 
-on_reject_reason = button(_reject_reason)
+on_reject_reason = button(_reject_reason, waits_turn=False)  # redraws the dialog
 
 
 def on_reject_submit(

@@ -79,7 +79,7 @@ def _answer_button(body: dict[str, Any], client: WebClient, context: BoltContext
         tell(client, user=actor.slack_id, channel=channel, text=decision_text(decision))
 
 
-on_answer = button(_answer_button)
+on_answer = button(_answer_button, waits_turn=False)  # "Not a fit" opens a dialog
 
 
 def on_not_a_fit(

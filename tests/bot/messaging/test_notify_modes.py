@@ -22,6 +22,7 @@ from bot.messaging.pacer import Pacer
 from bot.messaging.sender import Deliverer
 from bot.sandbox.slack_api import SlackSandbox
 from bot.sandbox.slack_rules import dm_id
+from bot.slack.ids import ActionId
 from bot.slack.surface import SlackSurface, web_client
 from scoring.rules import Tier
 from store.models import Handoff, MoveReason, Outbox
@@ -222,3 +223,48 @@ def test_an_unknown_mode_is_refused_with_file_line_and_what_to_write(tmp_path: P
     assert problem.startswith(f"{path}:")
     assert "team.notify.sql" in problem
     assert "'channel', 'dm' or 'both'" in problem
+
+
+def move(engine: Engine, handoff_id: int, clock: Clock, reps: list[dict[str, Any]]) -> Any:
+    with Session(engine) as session:
+        moved = reassign(
+            session=session,
+            handoff_id=handoff_id,
+            team=team(notify={"sql": "dm"}, reps=reps),
+            sla=None,
+            now=clock.wall(),
+            move=Move(MoveReason.MANAGER, by="U0DANA"),
+        )
+        session.commit()
+    return moved
+
+
+def test_a_dm_lead_moved_to_nobody_can_be_claimed_in_the_channel(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    """Its card stays in the old rep's DM, which nobody else sees: a copy goes to the
+    channel, with Claim, as a lead no rep could take always does."""
+    notify, reps = {"sql": "dm"}, ANYWHERE[:1]
+    (first,) = take_in(engine, 1, notify=notify, reps=reps)
+    drain(deliverer(engine, sandbox, clock, notify=notify, reps=reps), clock, rounds=3)
+    moved = move(engine, first, clock, reps)  # Alice held it: there is no one else
+    assert moved.rep_slack_id is None
+    drain(deliverer(engine, sandbox, clock, notify=notify, reps=reps), clock, rounds=3)
+    (copy,) = cards(sandbox, CHANNEL)
+    assert buttons(copy) == [ActionId.CLAIM, ActionId.ACCEPT, ActionId.REJECT]
+
+
+def test_a_dm_lead_moved_before_its_card_went_out_goes_to_its_new_owner(
+    engine: Engine, sandbox: SlackSandbox, clock: Clock
+) -> None:
+    (first,) = take_in(engine, 1, notify={"sql": "dm"})
+    moved = move(engine, first, clock, ANYWHERE)  # Alice's card is still queued
+    assert moved.rep_slack_id == "U0BEN"
+    drain(deliverer(engine, sandbox, clock, notify={"sql": "dm"}), clock, rounds=3)
+    assert cards(sandbox, "U0ALICE") == []
+    (card,) = cards(sandbox, "U0BEN")
+    assert buttons(card) == [ActionId.ACCEPT, ActionId.REJECT]
+    with Session(engine) as session:
+        found = session.get(Handoff, moved.id)
+        assert found is not None
+        assert found.channel == dm_id("U0BEN")  # recorded: its updates go there
