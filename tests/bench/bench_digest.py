@@ -25,13 +25,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS
-from bot.handoffs.team import sync_team
 from bot.reports.digest import metrics, weekly_numbers
 from bot.reports.numbers import DigestNumbers
-from store.db import make_engine
 from store.metrics import Period
-from store.migrate import upgrade
-from tests.bench.common import Result, analyze, bench_databases, bulk_insert
+from tests.bench.common import Result, analyze, bench_databases, bulk_insert, migrated_engine
 from tests.helpers import team
 
 HANDOFFS = 1_000_000
@@ -145,9 +142,7 @@ def run() -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp), "digest") as found:
         for label, url in found:
-            engine = make_engine(url)
-            upgrade(engine)
-            sync_team(engine=engine, team=TEAM)
+            engine = migrated_engine(url, TEAM)
             filled = 0
             for size in SIZES:  # newest first: each stage adds older history
                 started = time.perf_counter()

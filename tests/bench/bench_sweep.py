@@ -20,11 +20,8 @@ from sqlmodel import Session
 
 from bot.config import DEFAULT_REJECT_REASONS, SlaConfig
 from bot.handoffs.sweep import sweep
-from bot.handoffs.team import sync_team
-from store.db import make_engine
-from store.migrate import upgrade
 from store.models import Handoff, Rep, table
-from tests.bench.common import Result, analyze, bench_databases, bulk_insert
+from tests.bench.common import Result, analyze, bench_databases, bulk_insert, migrated_engine
 from tests.helpers import team
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -97,9 +94,7 @@ def run() -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory() as tmp, bench_databases(Path(tmp), "sweep") as found:
         for label, url in found:
-            engine = make_engine(url)
-            upgrade(engine)
-            sync_team(engine=engine, team=team())
+            engine = migrated_engine(url, team())
             # Held by the reps without a capacity: routing never gives a rep more than
             # theirs, so a capped rep's pending count stays that small.
             uncapped = _uncapped_reps(engine)

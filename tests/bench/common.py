@@ -14,7 +14,10 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from bot.config import TeamConfig
+from bot.handoffs.team import sync_team
 from store.db import make_engine
+from store.migrate import upgrade
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,14 @@ def bulk_insert(engine: Engine, table: str, columns: str, rows: Iterable[Sequenc
         raw.commit()
     finally:
         raw.close()
+
+
+def migrated_engine(url: str, team: TeamConfig) -> Engine:
+    """Gets an engine on a fresh database, migrated, with the team's reps in it."""
+    engine = make_engine(url)
+    upgrade(engine)
+    sync_team(engine=engine, team=team)
+    return engine
 
 
 def analyze(engine: Engine) -> None:
